@@ -1,0 +1,1 @@
+"""craflow settings: one typed, documented place for every tunable."""

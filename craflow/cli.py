@@ -1,0 +1,56 @@
+"""The `craflow` command: the composition root. Nothing imports this module."""
+
+from typing import Annotated
+
+import typer
+
+from craflow import __version__
+from craflow.commands import compare, demo, deploy, export, release, sandbox, sbom, sweep
+
+app = typer.Typer(
+    name="craflow",
+    help=(
+        "EU Cyber Resilience Act evidence pipelines on Prefect.\n\n"
+        "Build or take an SBOM, upload it once, scan it, wait for the verdict, compare "
+        "with the last release, gate, promote, and archive the technical file in S3 — "
+        "with every run visible in the Prefect UI.\n\n"
+        "Start with `craflow demo` to see the whole pipeline against a local sandbox."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"craflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print craflow's version and exit.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """EU Cyber Resilience Act evidence pipelines on Prefect."""
+
+
+for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
