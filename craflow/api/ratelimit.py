@@ -1,0 +1,183 @@
+"""Client-side pacing: a token bucket per contract rate-limit bucket, corrected by the server.
+
+Each `TokenBucket` starts full (`limit` tokens) and refills at `limit / window`, so a client
+may burst up to the limit and then runs at the published rate. A bucket alone does not
+match a server's fixed or sliding window (a full bucket after an idle spell plus its refill
+can exceed one window), so every response's `X-RateLimit-Remaining` / `X-RateLimit-Reset`
+is authoritative: when the server says nothing is left until T, `acquire` waits until T.
+Local acquisitions count the server's remaining down so concurrent threads do not overshoot.
+
+The clock and the sleep are injected so tests run in virtual time. `Pacer` is the small
+protocol the client paces through; the sweep may implement it with Prefect's global
+concurrency limits.
+"""
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from config.api import RateLimitSettings
+
+logger = logging.getLogger("craflow.api")
+
+READ, WRITE, UPLOAD, AUTH = "read", "write", "upload", "auth"
+BUCKETS = (READ, WRITE, UPLOAD, AUTH)
+
+_UPLOAD_PATHS = ("/sboms/ingest", "/ci/upload")
+_AUTH_PATHS = ("/oidc/token",)
+_EPSILON = 1e-9
+# An X-RateLimit-Reset below this cannot be a Unix time after 2001: read it as delta-seconds.
+_EARLIEST_EPOCH = 1e9
+
+
+def bucket_for(method: str, path: str) -> str:
+    """The contract's rate-limit bucket of a request (`path` may include `/api/v1`)."""
+    clean = path.split("?", 1)[0].rstrip("/")
+    if clean.endswith(_UPLOAD_PATHS):
+        return UPLOAD
+    if "/auth/" in clean + "/" or clean.endswith(_AUTH_PATHS):
+        return AUTH
+    if method.upper() in {"GET", "HEAD"}:
+        return READ
+    return WRITE
+
+
+def reset_at(value: str | None, *, now: float) -> float | None:
+    """The Unix time an `X-RateLimit-Reset` value names (delta-seconds accepted), or None."""
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number if number >= _EARLIEST_EPOCH else now + number
+
+
+class Pacer(Protocol):
+    """Paces requests per bucket before they are sent and learns from the answers."""
+
+    def acquire(self, bucket: str) -> None: ...
+
+    def observe(self, bucket: str, headers: Mapping[str, str]) -> None: ...
+
+
+class TokenBucket:
+    """A thread-safe token bucket that also obeys the server's remaining/reset."""
+
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if limit < 1 or window_seconds <= 0:
+            raise ValueError("a token bucket needs limit >= 1 and a positive window")
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._rate = limit / window_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(limit)
+        self._updated = clock()
+        self._server_remaining: int | None = None
+        self._server_reset: float | None = None
+
+    def acquire(self) -> float:
+        """Take one token, sleeping as long as needed; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                wait = self._take_or_wait(self._clock())
+            if wait <= 0:
+                return waited
+            self._sleep(wait)
+            waited += wait
+
+    def observe(self, remaining: int | None, reset: float | None) -> None:
+        """Learn the server's view: `remaining` requests until Unix time `reset`."""
+        if remaining is None or reset is None or remaining < 0:
+            return
+        with self._lock:
+            now = self._clock()
+            if reset <= now:
+                return
+            reset = min(reset, now + self.window_seconds)
+            known = self._server_reset
+            if known is not None and reset < known - _EPSILON:
+                return  # an answer from a window already over
+            if known is not None and abs(reset - known) <= _EPSILON:
+                current = self._server_remaining
+                self._server_remaining = remaining if current is None else min(current, remaining)
+            else:
+                self._server_remaining = remaining
+                self._server_reset = reset
+
+    def _take_or_wait(self, now: float) -> float:
+        if now > self._updated:
+            elapsed = now - self._updated
+            self._tokens = min(float(self.limit), self._tokens + elapsed * self._rate)
+            self._updated = now
+        if self._server_reset is not None and now >= self._server_reset:
+            self._server_remaining = None
+            self._server_reset = None
+        remaining, reset = self._server_remaining, self._server_reset
+        if reset is not None and remaining is not None and remaining <= 0:
+            return reset - now
+        if self._tokens < 1.0 - _EPSILON:
+            return (1.0 - self._tokens) / self._rate
+        self._tokens -= 1.0
+        if self._server_remaining is not None:
+            self._server_remaining -= 1
+        return 0.0
+
+
+class BucketPacer:
+    """The client's default `Pacer`: one `TokenBucket` per contract bucket."""
+
+    def __init__(
+        self,
+        settings: RateLimitSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        scale = settings.window_scale
+        self._clock = clock
+        self.buckets: dict[str, TokenBucket] = {
+            READ: TokenBucket(settings.read_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
+            WRITE: TokenBucket(settings.write_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
+            UPLOAD: TokenBucket(settings.upload_per_hour, 3600.0 / scale, clock=clock, sleep=sleep),
+            AUTH: TokenBucket(settings.auth_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
+        }
+
+    def acquire(self, bucket: str) -> None:
+        waited = self.buckets[bucket].acquire()
+        if waited > 0:
+            logger.debug("paced %s request for %.2f s", bucket, waited)
+
+    def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
+        remaining_text = headers.get("x-ratelimit-remaining")
+        try:
+            remaining = int(remaining_text.strip()) if remaining_text is not None else None
+        except ValueError:
+            remaining = None
+        reset = reset_at(headers.get("x-ratelimit-reset"), now=self._clock())
+        self.buckets[bucket].observe(remaining, reset)
+
+
+class NoPacing:
+    """A `Pacer` that never waits (rate limiting disabled)."""
+
+    def acquire(self, bucket: str) -> None:
+        return None
+
+    def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
+        return None
