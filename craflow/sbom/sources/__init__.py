@@ -1,0 +1,1 @@
+"""Where packages come from: a Python environment, requirements, lockfiles, a generator."""
