@@ -1,0 +1,1 @@
+"""The `craflow demo`: sample product files, a local Prefect server and the demo run."""
