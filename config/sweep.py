@@ -26,6 +26,12 @@ class SweepSettings(CraflowSettings):
         le=64,
         description="Default number of versions in flight at once (rescan, poll, read).",
     )
+    max_concurrency: int = Field(
+        default=64,
+        ge=1,
+        le=256,
+        description="Upper bound on versions in flight; a larger --concurrency is lowered to it.",
+    )
     poll_interval_seconds: float = Field(
         default=2.0,
         ge=0.05,

@@ -1,7 +1,53 @@
-"""`craflow compare` commands (not yet implemented)."""
+"""`craflow compare`: what changed between two versions of a product."""
+
+# ruff: noqa: PLC0415
+# (heavy imports stay inside the command so `craflow --help` stays fast)
+
+from typing import Annotated
 
 import typer
 
 
+def compare(
+    base: Annotated[str, typer.Argument(help="The earlier version number (A).")],
+    target: Annotated[str, typer.Argument(help="The later version number (B).")],
+    product: Annotated[str, typer.Option("--product", "-p", help="Product slug.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Compare version A with version B: components added, removed, changed; vulns new, fixed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from craflow.api.models import Comparison
+    from craflow.commands.sweep import fail, flow_failure
+    from craflow.sweep.comparison import comparison_rows
+    from flows.compare import compare_flow
+
+    state = compare_flow(product=product, base=base, target=target, return_state=True)
+    if not state.is_completed():
+        raise fail(flow_failure(state))
+    comparison = state.result()
+    if not isinstance(comparison, Comparison):
+        raise fail(RuntimeError("the comparison returned nothing"))
+    if as_json:
+        typer.echo(comparison.model_dump_json(indent=2))
+        return
+    s, d = comparison.summary, comparison.vulnerability_diff
+    console = Console()
+    table = Table(title=f"{product}: {base} → {target}")
+    for column in ("change", "name", "before", "after"):
+        table.add_column(column)
+    for row in comparison_rows(comparison):
+        table.add_row(row["change"], row["name"], row["before"], row["after"])
+    console.print(table)
+    console.print(
+        f"components: {s.added} added, {s.removed} removed, {s.modified} changed, "
+        f"{s.unchanged} unchanged; vulnerabilities: {d.new} new, {d.fixed} fixed",
+        markup=False,
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app* (nothing yet)."""
+    """Add `craflow compare` to *app*."""
+    app.command("compare")(compare)

@@ -1,7 +1,54 @@
-"""`craflow export` commands (not yet implemented)."""
+"""`craflow export`: archive the evidence of a version released earlier."""
+
+# ruff: noqa: PLC0415
+# (heavy imports stay inside the command so `craflow --help` stays fast)
+
+from typing import Annotated
 
 import typer
 
 
+def export(
+    product: Annotated[str, typer.Option("--product", "-p", help="Product slug.")],
+    version: Annotated[str, typer.Option("--version", "-v", help="Version number.")],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Archive root: s3://bucket/prefix or file:///dir "
+            "(default: CRAFLOW_EVIDENCE_DESTINATION).",
+        ),
+    ] = None,
+    retain_years: Annotated[
+        int | None,
+        typer.Option("--retain-years", min=1, max=100, help="S3 Object Lock retention in years."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the archived run as JSON.")
+    ] = False,
+) -> None:
+    """Fetch the technical file (and compliance report) of a version and archive it."""
+    from craflow.commands.sweep import fail, flow_failure
+    from flows.export import export_flow
+    from tasks.export import ArchivedRun
+
+    state = export_flow(
+        product=product, version=version, to=to, retain_years=retain_years, return_state=True
+    )
+    if not state.is_completed():
+        raise fail(flow_failure(state))
+    archived = state.result()
+    if not isinstance(archived, ArchivedRun):
+        raise fail(RuntimeError("the export returned nothing"))
+    if as_json:
+        typer.echo(archived.model_dump_json(indent=2))
+        return
+    verb = "archived" if archived.written else "already archived"
+    typer.echo(f"{product} {version} {verb}: {archived.run_uri}")
+    for obj in archived.objects:
+        typer.echo(f"  {obj['name']}  {obj['size']} bytes  sha256 {obj['sha256']}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app* (nothing yet)."""
+    """Add `craflow export` to *app*."""
+    app.command("export")(export)

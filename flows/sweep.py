@@ -1,0 +1,230 @@
+"""The scheduled compliance sweep: re-check a whole portfolio and say what changed.
+
+Products → versions in the chosen release states → for each version, one coarse
+task (rescan, poll to a terminal state, read CRA status and open findings), a
+bounded number in flight → deltas against the previous sweep's snapshot → a new
+snapshot in the evidence archive, events, artifacts, and optional refreshed
+exports. Each product is its own unit of failure: the run finishes the others and
+then ends Failed with "N of M products failed: …".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from prefect import State, Task, flow, get_run_logger
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.futures import PrefectFuture, as_completed
+from prefect.runtime import flow_run
+from prefect.states import Failed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from config.api import RateLimitSettings
+from config.evidence import EvidenceSettings
+from config.release import ReleaseSettings
+from config.sweep import SweepSettings
+from craflow.api import CraEvidenceClient
+from craflow.api.ratelimit import Pacer
+from craflow.sweep import (
+    ProductFailure,
+    SweepFailedError,
+    SweepOutcome,
+    SweepSnapshot,
+    VersionDelta,
+    VersionSnapshot,
+    VersionTarget,
+    carry_forward,
+    compute_delta,
+    portfolio_rows,
+    summary_markdown,
+)
+from craflow.sweep.portfolio import change_lines
+from tasks.client import register_client, resolve_api_settings
+from tasks.pacing import PrefectPacer
+from tasks.sweep import (
+    check_version_task,
+    describe_failure,
+    emit_sweep_events,
+    load_previous_snapshot_task,
+    refresh_export_task,
+    select_targets_task,
+    write_snapshot_task,
+)
+
+
+def _run_id() -> str:
+    run = flow_run.get_id()
+    return str(run) if run else uuid.uuid4().hex
+
+
+@contextmanager
+def sweep_client(settings: SweepSettings) -> Iterator[CraEvidenceClient]:
+    """Open the run's client, paced by its own buckets or by Prefect limits, and register it."""
+    api = resolve_api_settings(ReleaseSettings().secret_block_name)
+    rates = RateLimitSettings()
+    pacer: Pacer | None = None
+    if settings.pacing == "prefect":
+        pacer = PrefectPacer.create(
+            rates,
+            prefix=settings.pacer_limit_prefix,
+            timeout_seconds=settings.pacer_acquire_timeout_seconds,
+        )
+    with CraEvidenceClient(api, rates=rates, pacer=pacer) as client, register_client(client):
+        yield client
+
+
+def _check_all(
+    targets: tuple[VersionTarget, ...],
+    previous: dict[str, VersionSnapshot],
+    settings: SweepSettings,
+    concurrency: int,
+) -> tuple[list[VersionSnapshot], dict[str, str]]:
+    """Run one check per version, at most *concurrency* at once; never raise for one version."""
+    snapshots: list[VersionSnapshot] = []
+    errors: dict[str, str] = {}
+    if not targets:
+        return snapshots, errors
+    progress = create_progress_artifact(
+        0.0, key="sweep-progress", description="Versions re-checked so far (%)."
+    )
+    # Prefect's overloads of `submit` do not resolve for a sync task under mypy; the
+    # runner is used as Prefect's own flow engine uses it.
+    check: Task[..., Any] = check_version_task
+    with ThreadPoolTaskRunner[Any](max_workers=concurrency) as runner:
+        futures: dict[PrefectFuture[Any], VersionTarget] = {
+            runner.submit(check, {"target": t, "settings": settings}): t for t in targets
+        }
+        for done, future in enumerate(as_completed(list(futures)), start=1):
+            target = futures[future]
+            state = future.state
+            if state.is_completed():
+                snapshots.append(future.result())
+            else:
+                try:
+                    future.result(raise_on_failure=True)
+                    reason = f"check ended {state.type.value.lower()}"
+                except Exception as exc:  # one version never stops the sweep
+                    reason = describe_failure(exc)
+                errors[target.key] = reason
+                snapshots.append(
+                    carry_forward(
+                        previous.get(target.key),
+                        product=target.product,
+                        version=target.version,
+                        version_id=target.version_id,
+                        release_state=target.release_state,
+                        error=reason,
+                    )
+                )
+            if isinstance(progress, UUID):
+                update_progress_artifact(progress, 100.0 * done / len(futures))
+    return snapshots, errors
+
+
+def _product_failures(
+    products: tuple[str, ...], unmatched: tuple[str, ...], errors: dict[str, str]
+) -> list[ProductFailure]:
+    failures = [ProductFailure(product=u, reason="no such product") for u in unmatched]
+    for product in products:
+        reasons = [r for key, r in sorted(errors.items()) if key.split("/", 1)[0] == product]
+        if reasons:
+            failures.append(ProductFailure(product=product, reason="; ".join(reasons)))
+    return failures
+
+
+@flow(name="sweep", log_prints=False)
+def sweep_flow(
+    products: list[str] | None = None,
+    states: list[str] | None = None,
+    concurrency: int = 8,
+    export: str | None = None,
+    export_changed: bool = False,
+) -> SweepOutcome | State[SweepOutcome]:
+    """Re-check every selected version and report what changed since the last sweep."""
+    logger = get_run_logger()
+    settings = SweepSettings()
+    run_id = _run_id()
+    archive = export or EvidenceSettings().destination
+    concurrency = max(1, min(concurrency, settings.max_concurrency))
+    with sweep_client(settings):
+        selection = select_targets_task(products, list(states or settings.states))
+        prior = load_previous_snapshot_task(archive)
+        previous = prior.index() if prior is not None else {}
+        logger.info(
+            "Sweeping %d versions of %d products (%d in flight)",
+            len(selection.targets),
+            len(selection.products),
+            concurrency,
+        )
+        snapshots, errors = _check_all(selection.targets, previous, settings, concurrency)
+        deltas: list[VersionDelta] = [compute_delta(previous.get(s.key), s) for s in snapshots]
+        exports = (
+            _export_changed(selection.targets, deltas, archive, run_id) if export_changed else []
+        )
+    taken_at = datetime.now(UTC)
+    # The archive orders snapshots by key (`{date}-{run id}`): a time prefix keeps two
+    # sweeps of one day in order, whatever the flow-run id looks like.
+    snapshot = SweepSnapshot(
+        run_id=f"{taken_at:%H%M%S%f}-{run_id}", taken_at=taken_at, versions=tuple(snapshots)
+    )
+    snapshot_uri = write_snapshot_task(archive, snapshot)
+    changed_events, kev_events = emit_sweep_events(deltas, run_id=run_id)
+    failures = [
+        *selection.failed,
+        *_product_failures(selection.products, selection.unmatched, errors),
+    ]
+    by_key = {d.product + "/" + d.version: d for d in deltas}
+    rows = portfolio_rows(snapshots, by_key)
+    outcome = SweepOutcome(
+        run_id=run_id,
+        products_total=len(selection.products) + len(selection.unmatched) + len(selection.failed),
+        products_failed=failures,
+        versions_total=len(snapshots),
+        versions_changed=changed_events,
+        kev_detected=kev_events,
+        rows=rows,
+        changes=[line for d in deltas if d.changed for line in change_lines(d)],
+        snapshot_uri=snapshot_uri,
+        exports=exports,
+    )
+    create_table_artifact(
+        rows, key="sweep-portfolio", description=f"Portfolio after sweep {run_id}"
+    )
+    create_markdown_artifact(
+        summary_markdown(
+            run_id=run_id,
+            rows=rows,
+            deltas=deltas,
+            failures=failures,
+            products_total=outcome.products_total,
+            max_change_lines=settings.summary_max_rows,
+        ),
+        key="sweep-summary",
+        description=outcome.message,
+    )
+    logger.info("%s", outcome.message)
+    if failures:
+        return Failed(message=outcome.message, data=SweepFailedError(outcome))
+    return outcome
+
+
+def _export_changed(
+    targets: tuple[VersionTarget, ...], deltas: list[VersionDelta], archive: str, run_id: str
+) -> list[str]:
+    """Refresh the technical-file export of every version that changed and did not fail."""
+    wanted = {(d.product, d.version) for d in deltas if d.changed and d.scan_failure is None}
+    return [
+        refresh_export_task(target, archive, run_id)
+        for target in targets
+        if (target.product, target.version) in wanted
+    ]
