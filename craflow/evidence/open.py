@@ -37,19 +37,20 @@ def store_for(
 
 
 def open_archive(
-    uri: str | None = None,
+    uri: "str | os.PathLike[str] | None" = None,
     settings: EvidenceSettings | None = None,
     *,
     s3_client: "S3Client | None" = None,
 ) -> EvidenceArchive:
     """Open the archive at `uri` (default: `settings.destination`); nothing is written yet."""
     settings = settings if settings is not None else EvidenceSettings()
-    store, prefix = store_for(uri or settings.destination, settings, s3_client=s3_client)
+    target = os.fspath(uri) if uri is not None else settings.destination
+    store, prefix = store_for(target, settings, s3_client=s3_client)
     return EvidenceArchive(store, prefix, settings)
 
 
 def fetch_to_path(
-    uri: str,
+    uri: "str | os.PathLike[str]",
     dest: Path,
     settings: EvidenceSettings | None = None,
     *,
@@ -57,11 +58,11 @@ def fetch_to_path(
 ) -> Path:
     """Download the object at `uri` (`s3://bucket/key`, `file:///path` or a path) to `dest`."""
     settings = settings if settings is not None else EvidenceSettings()
-    location = parse_location(uri)
+    location = parse_location(os.fspath(uri))
     dest.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(location, S3Location):
         if not location.key:
-            raise InvalidArchiveUriError(f"S3 URI names no object: {uri!r}")
+            raise InvalidArchiveUriError(f"S3 URI names no object: {location.uri!r}")
         client = s3_client if s3_client is not None else make_s3_client(settings)
         # s3transfer downloads to a temporary name and renames it into place.
         S3Store(client, location.bucket, settings).download_to(location.key, dest)

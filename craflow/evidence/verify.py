@@ -1,5 +1,6 @@
 """Verify a run folder: re-read every object its manifest lists and compare size and SHA-256."""
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,11 +70,14 @@ def _check_object(
 
 
 def verify_run(
-    uri: str, settings: EvidenceSettings | None = None, *, s3_client: "S3Client | None" = None
+    uri: "str | os.PathLike[str]",
+    settings: EvidenceSettings | None = None,
+    *,
+    s3_client: "S3Client | None" = None,
 ) -> VerificationResult:
     """Verify the run folder (or its `manifest.json`) at `uri`, streaming every object back."""
     settings = settings if settings is not None else EvidenceSettings()
-    text = uri.rstrip("/")
+    text = os.fspath(uri).rstrip("/")
     if text.endswith(f"/{MANIFEST_NAME}") or text == MANIFEST_NAME:
         text = text[: -len(MANIFEST_NAME)].rstrip("/") or "."
     store, folder = store_for(text, settings, s3_client=s3_client)
