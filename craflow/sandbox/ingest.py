@@ -1,0 +1,77 @@
+"""SBOM ingest shared by `/sboms/ingest` and `/ci/upload`: stage, check, store, record."""
+
+import json
+import sqlite3
+from dataclasses import asdict
+from typing import Any, BinaryIO
+
+from craflow.sandbox.sbom_parse import ParsedSbom, parse_sbom
+from craflow.sandbox.state import SandboxState, new_id
+
+
+def sbom_dict(row: sqlite3.Row) -> dict[str, Any]:
+    keys = (
+        "id",
+        "version_id",
+        "filename",
+        "format",
+        "spec_version",
+        "component_count",
+        "quality_score",
+        "sha256",
+        "size_bytes",
+        "created_at",
+    )
+    return {k: row[k] for k in keys}
+
+
+def ingest_sbom(
+    state: SandboxState,
+    org_id: str,
+    version: sqlite3.Row,
+    *,
+    source: BinaryIO,
+    filename: str,
+    content_type: str,
+) -> tuple[sqlite3.Row, ParsedSbom]:
+    """Store an SBOM only after it parsed; the file is in place before its row commits."""
+    staged = state.blobs.stage(source, state.settings.max_upload_bytes)
+    try:
+        parsed = parse_sbom(staged.tmp_path.read_bytes(), state.settings.max_json_depth)
+    except BaseException:
+        state.blobs.discard(staged)
+        raise
+    state.blobs.commit(staged)
+    sbom_id = new_id()
+    components = json.dumps([asdict(c) for c in parsed.components])
+    with state.db.tx() as conn:
+        conn.execute(
+            "INSERT INTO sboms (id, org_id, version_id, filename, content_type, format,"
+            " spec_version, component_count, quality_score, sha256, size_bytes, components,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sbom_id,
+                org_id,
+                version["id"],
+                filename,
+                content_type,
+                parsed.format,
+                parsed.spec_version,
+                len(parsed.components),
+                parsed.quality_score,
+                staged.sha256,
+                staged.size,
+                components,
+                state.now_iso(),
+            ),
+        )
+    state.audit(
+        org_id,
+        "sbom.ingested",
+        {"sbom_id": sbom_id, "sha256": staged.sha256, "filename": filename},
+        product_id=version["product_id"],
+        version_id=version["id"],
+    )
+    row = state.db.one("SELECT * FROM sboms WHERE id = ?", (sbom_id,))
+    assert row is not None
+    return row, parsed

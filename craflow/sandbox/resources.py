@@ -1,0 +1,144 @@
+"""Products and versions: lookup within one organisation, creation, JSON shapes."""
+
+import re
+import sqlite3
+import uuid
+from typing import Any
+
+from craflow.sandbox.errors import ApiError, conflict, invalid, not_found
+from craflow.sandbox.state import SandboxState, new_id
+
+CATEGORIES = ("default", "important_class_i", "important_class_ii", "critical")
+RELEASE_STATES = ("draft", "pending_review", "approved", "released", "deprecated", "end_of_life")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "product"
+
+
+def product_dict(row: sqlite3.Row) -> dict[str, Any]:
+    return {k: row[k] for k in ("id", "name", "slug", "category", "created_at")}
+
+
+def find_product(state: SandboxState, org_id: str, ref: str) -> sqlite3.Row:
+    """A product of *org_id* by UUID or slug; 404 for anything else, other tenants included."""
+    column = "id" if is_uuid(ref) else "slug"
+    row = state.db.one(f"SELECT * FROM products WHERE org_id = ? AND {column} = ?", (org_id, ref))  # noqa: S608
+    if row is None:
+        raise not_found("Product", ref)
+    return row
+
+
+def find_version(state: SandboxState, org_id: str, version_id: str) -> sqlite3.Row:
+    row = state.db.one("SELECT * FROM versions WHERE org_id = ? AND id = ?", (org_id, version_id))
+    if row is None:
+        raise not_found("Version", version_id)
+    return row
+
+
+def find_version_by_number(
+    state: SandboxState, product: sqlite3.Row, number: str
+) -> sqlite3.Row | None:
+    return state.db.one(
+        "SELECT * FROM versions WHERE product_id = ? AND (version_number = ? OR id = ?)",
+        (product["id"], number, number),
+    )
+
+
+def create_product(
+    state: SandboxState, org_id: str, name: str, category: str, slug: str | None
+) -> sqlite3.Row:
+    if not name.strip():
+        raise invalid("Product name must not be empty")
+    if category not in CATEGORIES:
+        raise invalid(f"category must be one of {', '.join(CATEGORIES)}")
+    slug = slug or slugify(name)
+    if not _SLUG.match(slug):
+        raise invalid("slug must be lowercase letters, digits and dashes (max 100)")
+    product_id = new_id()
+    try:
+        with state.db.tx() as conn:
+            conn.execute(
+                "INSERT INTO products (id, org_id, name, slug, category, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (product_id, org_id, name.strip(), slug, category, state.now_iso()),
+            )
+    except sqlite3.IntegrityError as exc:
+        raise conflict(f"A product with slug '{slug}' already exists") from exc
+    state.audit(org_id, "product.created", {"slug": slug}, product_id=product_id)
+    return find_product(state, org_id, product_id)
+
+
+def create_version(
+    state: SandboxState,
+    org_id: str,
+    product: sqlite3.Row,
+    *,
+    number: str,
+    release_state: str = "draft",
+    environment: str | None = None,
+) -> sqlite3.Row:
+    if not number.strip() or len(number) > 100:
+        raise invalid("version_number must be 1 to 100 characters")
+    if release_state not in RELEASE_STATES:
+        raise invalid(f"release_state must be one of {', '.join(RELEASE_STATES)}")
+    version_id = new_id()
+    now = state.now_iso()
+    try:
+        with state.db.tx() as conn:
+            conn.execute(
+                "INSERT INTO versions (id, org_id, product_id, version_number, release_state,"
+                " environment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    version_id,
+                    org_id,
+                    product["id"],
+                    number.strip(),
+                    release_state,
+                    environment,
+                    now,
+                    now,
+                ),
+            )
+    except sqlite3.IntegrityError as exc:
+        raise ApiError(
+            409, "CONFLICT", f"Version '{number}' already exists for this product"
+        ) from exc
+    state.audit(
+        org_id,
+        "version.created",
+        {"version_number": number.strip()},
+        product_id=product["id"],
+        version_id=version_id,
+    )
+    return find_version(state, org_id, version_id)
+
+
+def page_params(state: SandboxState, page: int | None, per_page: int | None) -> tuple[int, int]:
+    """Validated (page, per_page) with the configured default and bounds."""
+    page = 1 if page is None else page
+    per_page = state.settings.default_per_page if per_page is None else per_page
+    if page < 1:
+        raise invalid("page must be 1 or more")
+    if not 1 <= per_page <= state.settings.max_per_page:
+        raise invalid(f"per_page must be between 1 and {state.settings.max_per_page}")
+    return page, per_page
+
+
+def envelope(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "has_next": page * per_page < total,
+    }
