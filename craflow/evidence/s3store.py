@@ -110,14 +110,20 @@ class S3Store:
                 where=where,
             )
 
-    def _extra_args(self, digest: FileDigest, options: WriteOptions) -> dict[str, Any]:
+    def _retain_until(self) -> datetime | None:
+        years = self._settings.retain_years
+        return None if years is None else add_years(self._now(), years)
+
+    def _extra_args(
+        self, digest: FileDigest, options: WriteOptions, retain_until: datetime | None
+    ) -> dict[str, Any]:
         settings = self._settings
         extra: dict[str, Any] = {"ServerSideEncryption": settings.sse}
         if settings.kms_key_id is not None:
             extra["SSEKMSKeyId"] = settings.kms_key_id
-        if settings.retain_years is not None:
+        if retain_until is not None:
             extra["ObjectLockMode"] = settings.retention_mode
-            extra["ObjectLockRetainUntilDate"] = add_years(self._now(), settings.retain_years)
+            extra["ObjectLockRetainUntilDate"] = retain_until
         if options.content_type:
             extra["ContentType"] = options.content_type
         extra["Metadata"] = {"sha256": digest.sha256, **(options.metadata or {})}
@@ -127,7 +133,8 @@ class S3Store:
         self, key: str, path: Path, digest: FileDigest, options: WriteOptions
     ) -> str | None:
         where = self.uri_for(key)
-        extra = self._extra_args(digest, options)
+        retain_until = self._retain_until()
+        extra = self._extra_args(digest, options, retain_until)
         multipart = self._is_multipart(digest.size)
         try:
             if not multipart:
@@ -137,6 +144,7 @@ class S3Store:
                         Key=key,
                         Body=body,
                         IfNoneMatch="*",
+                        ChecksumAlgorithm="SHA256",
                         ChecksumSHA256=digest.sha256_base64,
                         **extra,
                     )
@@ -160,15 +168,20 @@ class S3Store:
             if isinstance(exc, Exception):
                 raise translate_s3_error(exc, action="write", where=where) from exc
             raise
-        return self._read_back(key, digest, multipart)
+        return self._read_back(key, digest, multipart, retain_until)
 
-    def _read_back(self, key: str, digest: FileDigest, multipart: bool) -> str | None:
+    def _read_back(
+        self, key: str, digest: FileDigest, multipart: bool, retain_until: datetime | None
+    ) -> str | None:
         where = self.uri_for(key)
         try:
             head = self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
+            version_id = head.get("VersionId")
+            if retain_until is not None and "ObjectLockMode" not in head:
+                # Some S3-compatible stores ignore lock headers on multipart uploads.
+                self._lock_version(key, version_id, retain_until)
         except (BotoCoreError, ClientError) as exc:
             raise translate_s3_error(exc, action="read back", where=where) from exc
-        version_id = head.get("VersionId")
         if not self._settings.verify_after_upload:
             return version_id
         if head.get("ContentLength") != digest.size:
@@ -188,6 +201,21 @@ class S3Store:
         if not matches:
             raise ChecksumMismatchError(f"SHA-256 of {where} differs from the bytes sent")
         return version_id
+
+    def _lock_version(self, key: str, version_id: str | None, retain_until: datetime) -> None:
+        retention: Any = {"Mode": self._settings.retention_mode, "RetainUntilDate": retain_until}
+        if version_id is None:
+            self._client.put_object_retention(
+                Bucket=self._bucket, Key=key, Retention=retention, ChecksumAlgorithm="SHA256"
+            )
+        else:
+            self._client.put_object_retention(
+                Bucket=self._bucket,
+                Key=key,
+                VersionId=version_id,
+                Retention=retention,
+                ChecksumAlgorithm="SHA256",
+            )
 
     def abort_incomplete_uploads(self, key: str) -> int:
         """Abort multipart uploads left open at `key`; best effort, returns how many."""

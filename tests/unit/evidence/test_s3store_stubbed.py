@@ -95,6 +95,7 @@ def test_put_sends_checksum_encryption_and_retention(
             "Key": "p/gate.json",
             "Body": ANY,
             "IfNoneMatch": "*",
+            "ChecksumAlgorithm": "SHA256",
             "ChecksumSHA256": SHA_B64,
             "ServerSideEncryption": "aws:kms",
             "SSEKMSKeyId": "alias/evidence",
@@ -106,7 +107,12 @@ def test_put_sends_checksum_encryption_and_retention(
     )
     stub.add_response(
         "head_object",
-        {"ContentLength": len(DATA), "ChecksumSHA256": SHA_B64, "VersionId": "v1"},
+        {
+            "ContentLength": len(DATA),
+            "ChecksumSHA256": SHA_B64,
+            "VersionId": "v1",
+            "ObjectLockMode": "COMPLIANCE",
+        },
         {"Bucket": "bucket", "Key": "p/gate.json", "ChecksumMode": "ENABLED"},
     )
     store = _store(
@@ -121,6 +127,31 @@ def test_put_sends_checksum_encryption_and_retention(
         "p/gate.json", small_file, digest, WriteOptions(content_type="application/json")
     )
     assert version == "v1"
+
+
+def test_retention_is_applied_when_the_store_ignored_the_lock_headers(
+    client: "S3Client", stub: Stubber, small_file: Path
+) -> None:
+    stub.add_response("put_object", {})
+    stub.add_response(
+        "head_object", {"ContentLength": len(DATA), "ChecksumSHA256": SHA_B64, "VersionId": "v7"}
+    )
+    stub.add_response(
+        "put_object_retention",
+        {},
+        {
+            "Bucket": "bucket",
+            "Key": "k",
+            "VersionId": "v7",
+            "Retention": {
+                "Mode": "GOVERNANCE",
+                "RetainUntilDate": datetime(2036, 3, 1, 9, 0, tzinfo=UTC),
+            },
+            "ChecksumAlgorithm": "SHA256",
+        },
+    )
+    digest = digest_file(small_file, part_size=len(DATA), chunk_bytes=4)
+    assert _store(client, retain_years=10).put_file("k", small_file, digest, WriteOptions()) == "v7"
 
 
 def test_read_back_with_another_checksum_is_a_mismatch(
