@@ -1,7 +1,74 @@
-"""`craflow sandbox` commands (not yet implemented)."""
+"""`craflow sandbox`: run a local CRA Evidence server in the foreground."""
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from craflow.exitcodes import ExitCode
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app* (nothing yet)."""
+    """Add `craflow sandbox` to *app*."""
+    app.command("sandbox")(sandbox)
+
+
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8765,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep state here across restarts (default: a temporary folder)."),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Full-access API key to seed (cra_...); generated if absent.")
+    ] = None,
+    scan_seconds: Annotated[
+        float | None, typer.Option(help="Seconds a scan runs before it completes (default 2).")
+    ] = None,
+    rate_scale: Annotated[
+        float | None, typer.Option(help="Divide every rate-limit window by this (60: per second).")
+    ] = None,
+    osv: Annotated[
+        list[Path] | None,
+        typer.Option(help="More OSV records: a .json/.jsonl(.gz) file or a folder (repeatable)."),
+    ] = None,
+) -> None:
+    """Start a local CRA Evidence server (the sandbox) and print how to reach it."""
+    from pydantic import ValidationError  # noqa: PLC0415 - keep `craflow --help` fast
+
+    from config.sandbox import SandboxSettings  # noqa: PLC0415
+    from craflow.sandbox.auth import mask_key  # noqa: PLC0415
+    from craflow.sandbox.runner import SandboxServer  # noqa: PLC0415
+
+    for path in osv or []:
+        if not path.exists():
+            typer.echo(f"error: OSV path {path} does not exist", err=True)
+            raise typer.Exit(ExitCode.FILE_NOT_FOUND)
+    overrides: dict[str, object] = {"host": host, "port": port}
+    if scan_seconds is not None:
+        overrides["scan_seconds"] = scan_seconds
+    if rate_scale is not None:
+        overrides["rate_scale"] = rate_scale
+    try:
+        settings = SandboxSettings.model_validate(overrides)
+        server = SandboxServer(settings, data_dir, api_key, osv or [])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        typer.echo(f"error: {'.'.join(map(str, first['loc']))}: {first['msg']}", err=True)
+        raise typer.Exit(ExitCode.AUTH_OR_USAGE) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot start the sandbox: {exc}", err=True)
+        raise typer.Exit(ExitCode.CONFIGURATION) from None
+    info = server.info
+    shown_key = mask_key(info.api_key) if api_key else info.api_key
+    typer.echo(f"CRA Evidence sandbox at {info.url}  (API: {info.api_url}, docs: {info.url}/docs)")
+    typer.echo(f"  owner: {info.owner_email} / {info.owner_password}")
+    typer.echo(f"  API key (full access): {shown_key}")
+    typer.echo(f"  data: {info.data_dir}" + ("" if data_dir else " (removed at exit)"))
+    typer.echo(f"  export CRA_EVIDENCE_URL={info.url} CRA_EVIDENCE_API_KEY=<the key above>")
+    typer.echo("Press Ctrl-C to stop.")
+    try:
+        server.run_foreground()
+    finally:
+        server.close()

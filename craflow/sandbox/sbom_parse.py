@@ -65,7 +65,7 @@ def quality_score(components: tuple[Component, ...], has_provenance: bool) -> in
 def parse_sbom(data: bytes, max_json_depth: int) -> ParsedSbom:
     """Parse *data*; raise a 400 VALIDATION_ERROR naming the problem when it is not an SBOM."""
     text_start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if text_start == b"{":
+    if text_start in (b"{", b"["):
         return _parse_json(data, max_json_depth)
     if text_start == b"<":
         return _parse_cyclonedx_xml(data)
