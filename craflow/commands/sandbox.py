@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
 
 
 def sandbox(
+    *,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8765,
     data_dir: Annotated[
