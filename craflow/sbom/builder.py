@@ -28,6 +28,7 @@ from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
 from packageurl import PackageURL
 
 from craflow import __version__
+from craflow.sbom.licenses import spdx_expression
 from craflow.sbom.model import Hash, PackageInfo, SourceResult
 
 COMPLETENESS_PROPERTY = "craflow:sbom:completeness"
@@ -89,13 +90,13 @@ def _ref(kind: str, url: str, **extra: object) -> ExternalReference | None:
 def _licenses(package: PackageInfo, factory: LicenseFactory) -> list[License]:
     if package.license_expression:
         return [factory.make_from_string(package.license_expression)]
-    return [factory.make_with_id(x) if " " not in x and _is_id(x) else factory.make_with_name(x)
-            for x in package.licenses]
+    return [
+        factory.make_with_id(x) if " " not in x and _is_id(x) else factory.make_with_name(x)
+        for x in package.licenses
+    ]
 
 
 def _is_id(text: str) -> bool:
-    from craflow.sbom.licenses import spdx_expression
-
     return spdx_expression(text) == text
 
 
@@ -106,12 +107,17 @@ def _bsi_properties(package: PackageInfo, *, installed: bool) -> list[Property]:
         props.append(Property(name="bsi:component:filename", value=filename))
         lower = filename.lower()
         is_archive = lower.endswith(_ARCHIVE_SUFFIXES)
-        props.append(Property(name="bsi:component:archive",
-                              value="archive" if is_archive else "no archive"))
+        props.append(
+            Property(name="bsi:component:archive", value="archive" if is_archive else "no archive")
+        )
         if lower.endswith(".whl"):
             pure = lower.removesuffix(".whl").endswith("-none-any")
-            props.append(Property(name="bsi:component:executable",
-                                  value="non-executable" if pure else "executable"))
+            props.append(
+                Property(
+                    name="bsi:component:executable",
+                    value="non-executable" if pure else "executable",
+                )
+            )
         elif is_archive:
             props.append(Property(name="bsi:component:executable", value="non-executable"))
         props.append(Property(name="bsi:component:structured", value="structured"))
@@ -126,10 +132,20 @@ def component_for(package: PackageInfo, *, installed: bool, factory: LicenseFact
     bom_ref = package.purl or f"{package.key}=={package.version or 'unknown'}"
     refs = [_ref(r.type, r.url) for r in package.external_refs]
     for artifact in package.artifacts:
-        refs.append(_ref("distribution", artifact.url, hashes=_hashes(artifact.hashes),
-                         comment=artifact.filename))
+        refs.append(
+            _ref(
+                "distribution",
+                artifact.url,
+                hashes=_hashes(artifact.hashes),
+                comment=artifact.filename,
+            )
+        )
     party = package.supplier or package.author
-    email = package.author_email if package.author_email and _EMAIL.match(package.author_email) else None
+    email = (
+        package.author_email
+        if package.author_email and _EMAIL.match(package.author_email)
+        else None
+    )
     return Component(
         type=ComponentType.LIBRARY,
         name=package.name,
@@ -139,7 +155,9 @@ def component_for(package: PackageInfo, *, installed: bool, factory: LicenseFact
         description=package.description,
         licenses=_licenses(package, factory),
         supplier=OrganizationalEntity(name=party) if party else None,
-        authors=[OrganizationalContact(name=package.author, email=email)] if package.author else None,
+        authors=[OrganizationalContact(name=package.author, email=email)]
+        if package.author
+        else None,
         hashes=_hashes(package.hashes),
         external_references=[r for r in refs if r is not None],
         properties=_bsi_properties(package, installed=installed),
@@ -169,15 +187,17 @@ def build_bom(
     factory = LicenseFactory()
     unique = {p.key: p for p in result.packages}
     packages = tuple(unique.values())
-    components = {key: component_for(p, installed=installed, factory=factory)
-                  for key, p in unique.items()}
+    components = {
+        key: component_for(p, installed=installed, factory=factory) for key, p in unique.items()
+    }
     entity = None
     if creator.known:
         entity = OrganizationalEntity(
             name=creator.name,
             urls=[XsUri(creator.url)] if creator.url else None,
             contacts=[OrganizationalContact(name=creator.name, email=creator.email)]
-            if creator.email else None,
+            if creator.email
+            else None,
         )
     root = Component(
         type=ComponentType.APPLICATION,
@@ -187,14 +207,19 @@ def build_bom(
         supplier=entity,
         manufacturer=entity,
     )
-    tool = Component(type=ComponentType.APPLICATION, name="craflow", version=__version__,
-                     bom_ref=f"craflow@{__version__}")
+    tool = Component(
+        type=ComponentType.APPLICATION,
+        name="craflow",
+        version=__version__,
+        bom_ref=f"craflow@{__version__}",
+    )
     metadata = BomMetaData(
         timestamp=timestamp.astimezone(UTC),
         component=root,
         manufacturer=entity,
         authors=[OrganizationalContact(name=creator.name, email=creator.email)]
-        if creator.email else None,
+        if creator.email
+        else None,
         lifecycles=[PredefinedLifecycle(LifecyclePhase(lifecycle))],
         properties=[Property(name=COMPLETENESS_PROPERTY, value=result.completeness)],
     )

@@ -1,11 +1,11 @@
 """The errors of the SBOM layer: one line each, meant for the user, with an exit code.
 
-    SbomError                    exit 1   anything that stops an SBOM being built or read
-    ├── SbomFileNotFoundError    exit 5   the input path does not exist
-    ├── SbomTooLargeError        exit 4   the input is over the configured size limit
-    ├── SbomFormatError          exit 4   not parseable, not an SBOM, unsafe XML, too deep
-    ├── SbomValidationError      exit 4   the document breaks the official schema
-    └── SbomSourceError          exit 1   a source (env, lockfile, command) could not be read
+SbomError                    exit 1   anything that stops an SBOM being built or read
+├── SbomFileNotFoundError    exit 5   the input path does not exist
+├── SbomTooLargeError        exit 4   the input is over the configured size limit
+├── SbomFormatError          exit 4   not parseable, not an SBOM, unsafe XML, too deep
+├── SbomValidationError      exit 4   the document breaks the official schema
+└── SbomSourceError          exit 1   a source (env, lockfile, command) could not be read
 """
 
 from craflow.exitcodes import ExitCode

@@ -1,6 +1,6 @@
 """`read_sbom`: detect the format of an SBOM file, read it safely, report what it holds.
 
-CycloneDX JSON (1.2–1.7) and XML are read into the library model; SPDX 2.2+ JSON into
+CycloneDX JSON (1.2 to 1.7) and XML are read into the library model; SPDX 2.2+ JSON into
 views only. Problems (schema errors, missing versions, vulnerability data) are reported,
 not raised; only unreadable input raises `SbomError`.
 """
@@ -39,7 +39,7 @@ def _creator(component: Component) -> str | None:
         return component.manufacturer.name
     for author in component.authors:
         if author.name or author.email:
-            return author.name or author.email
+            return str(author.name or author.email)
     legacy: str | None = getattr(component, "author", None)
     return legacy or None
 
@@ -156,9 +156,17 @@ def read_cyclonedx(loaded: LoadedFile, spec: str) -> SbomDocument:
         root_version=root.version if root else None,
     )
     return SbomDocument(
-        path=str(loaded.path), format="cyclonedx", encoding=loaded.encoding, spec_version=spec,
-        component_count=len(components), problems=tuple(problems), sha256=loaded.sha256,
-        size_bytes=loaded.size_bytes, components=components, facts=facts, bom=bom,
+        path=str(loaded.path),
+        format="cyclonedx",
+        encoding=loaded.encoding,
+        spec_version=spec,
+        component_count=len(components),
+        problems=tuple(problems),
+        sha256=loaded.sha256,
+        size_bytes=loaded.size_bytes,
+        components=components,
+        facts=facts,
+        bom=bom,
     )
 
 
@@ -177,14 +185,13 @@ def _cyclonedx_spec(loaded: LoadedFile) -> str | None:
 def read_sbom(
     path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
 ) -> SbomDocument:
-    """Read a CycloneDX (JSON/XML, 1.2–1.7) or SPDX (2.2+ JSON) file; raise `SbomError` if bad."""
+    """Read CycloneDX (JSON/XML, 1.2 to 1.7) or SPDX (2.2+ JSON); raise `SbomError` if bad."""
     loaded = load_file(Path(path), max_bytes=max_bytes, max_depth=max_depth)
     spec = _cyclonedx_spec(loaded)
     if spec is not None:
         if spec not in SUPPORTED_JSON_SPECS:
             raise SbomFormatError(
-                f"{path}: CycloneDX {spec or '(no specVersion)'} is not supported "
-                f"(1.2–1.7 are)"
+                f"{path}: CycloneDX {spec or '(no specVersion)'} is not supported (1.2 to 1.7 are)"
             )
         return read_cyclonedx(loaded, spec)
     if isinstance(loaded.json, dict) and "spdxVersion" in loaded.json:

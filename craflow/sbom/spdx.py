@@ -6,10 +6,18 @@ from typing import Any
 from craflow.sbom.document import ComponentView, DocumentFacts, SbomDocument
 from craflow.sbom.errors import SbomFormatError
 from craflow.sbom.loading import LoadedFile
+from craflow.sbom.model import Hash, PackageInfo
 
 _VERSION = re.compile(r"^SPDX-(\d+)\.(\d+)$")
-_ALGS = {"SHA1": "SHA-1", "SHA256": "SHA-256", "SHA384": "SHA-384", "SHA512": "SHA-512",
-         "MD5": "MD5", "SHA3-256": "SHA3-256", "SHA3-512": "SHA3-512"}
+_ALGS = {
+    "SHA1": "SHA-1",
+    "SHA256": "SHA-256",
+    "SHA384": "SHA-384",
+    "SHA512": "SHA-512",
+    "MD5": "MD5",
+    "SHA3-256": "SHA3-256",
+    "SHA3-512": "SHA3-512",
+}
 _NONE = {"", "NOASSERTION", "NONE"}
 _DEPENDENCY_KINDS = {"DEPENDS_ON", "DEPENDENCY_OF", "CONTAINS", "CONTAINED_BY"}
 _EMAIL = re.compile(r"\(([^()]*@[^()]*)\)")
@@ -29,14 +37,22 @@ def _party(value: Any) -> str | None:
 
 def _package_view(pkg: dict[str, Any], graph: set[str]) -> ComponentView:
     refs = [r for r in pkg.get("externalRefs") or [] if isinstance(r, dict)]
-    purl = next((str(r.get("referenceLocator")) for r in refs
-                 if r.get("referenceType") == "purl"), None)
-    other = tuple(str(r.get("referenceLocator")) for r in refs
-                  if r.get("referenceType") in ("cpe22Type", "cpe23Type", "swid", "swh", "gitoid"))
-    algs = frozenset(_ALGS.get(str(c.get("algorithm")), str(c.get("algorithm")))
-                     for c in pkg.get("checksums") or [] if isinstance(c, dict))
-    licenses = tuple(x for x in (_known(pkg.get("licenseConcluded")),
-                                 _known(pkg.get("licenseDeclared"))) if x)
+    purl = next(
+        (str(r.get("referenceLocator")) for r in refs if r.get("referenceType") == "purl"), None
+    )
+    other = tuple(
+        str(r.get("referenceLocator"))
+        for r in refs
+        if r.get("referenceType") in ("cpe22Type", "cpe23Type", "swid", "swh", "gitoid")
+    )
+    algs = frozenset(
+        _ALGS.get(str(c.get("algorithm")), str(c.get("algorithm")))
+        for c in pkg.get("checksums") or []
+        if isinstance(c, dict)
+    )
+    licenses = tuple(
+        x for x in (_known(pkg.get("licenseConcluded")), _known(pkg.get("licenseDeclared"))) if x
+    )
     spdx_id = str(pkg.get("SPDXID", ""))
     return ComponentView(
         name=str(pkg.get("name", "")),
@@ -79,23 +95,64 @@ def read_spdx(loaded: LoadedFile) -> SbomDocument:
     missing = sum(1 for c in views if not c.version)
     if missing:
         problems.append(f"{missing} package(s) without a version")
-    described = {str(r.get("relatedSpdxElement")) for r in rels
-                 if r.get("relationshipType") == "DESCRIBES"}
+    described = {
+        str(r.get("relatedSpdxElement")) for r in rels if r.get("relationshipType") == "DESCRIBES"
+    }
     root = next((v for v in views if v.bom_ref in described), None)
     facts = DocumentFacts(
         timestamp=info.get("created"),
         serial_number=doc.get("documentNamespace"),
         creator_contact=contact,
-        authors=tuple(c.split(":", 1)[1].strip() for c in creators
-                      if c.startswith(("Person:", "Organization:"))),
+        authors=tuple(
+            c.split(":", 1)[1].strip()
+            for c in creators
+            if c.startswith(("Person:", "Organization:"))
+        ),
         tools=tuple(c.split(":", 1)[1].strip() for c in creators if c.startswith("Tool:")),
         has_dependencies=bool(graph),
         root_name=root.name if root else doc.get("name"),
         root_version=root.version if root else None,
     )
     return SbomDocument(
-        path=str(loaded.path), format="spdx", encoding="json",
-        spec_version=version.removeprefix("SPDX-"), component_count=len(views),
-        problems=tuple(problems), sha256=loaded.sha256, size_bytes=loaded.size_bytes,
-        components=views, facts=facts,
+        path=str(loaded.path),
+        format="spdx",
+        encoding="json",
+        spec_version=version.removeprefix("SPDX-"),
+        component_count=len(views),
+        problems=tuple(problems),
+        sha256=loaded.sha256,
+        size_bytes=loaded.size_bytes,
+        components=views,
+        facts=facts,
     )
+
+
+def spdx_packages(doc: dict[str, Any]) -> tuple[PackageInfo, ...]:
+    """The packages of an SPDX JSON document as `PackageInfo`, for building CycloneDX from it."""
+    packages: list[PackageInfo] = []
+    for pkg in doc.get("packages") or []:
+        if not isinstance(pkg, dict) or not pkg.get("name"):
+            continue
+        refs = [r for r in pkg.get("externalRefs") or [] if isinstance(r, dict)]
+        purl = next(
+            (str(r.get("referenceLocator")) for r in refs if r.get("referenceType") == "purl"), None
+        )
+        hashes = tuple(
+            Hash(_ALGS[str(c.get("algorithm"))], str(c.get("checksumValue")).lower())
+            for c in pkg.get("checksums") or []
+            if isinstance(c, dict) and str(c.get("algorithm")) in _ALGS
+        )
+        expression = _known(pkg.get("licenseConcluded")) or _known(pkg.get("licenseDeclared"))
+        packages.append(
+            PackageInfo(
+                name=str(pkg["name"]),
+                version=_known(pkg.get("versionInfo")),
+                purl=purl,
+                license_expression=expression,
+                supplier=_party(pkg.get("supplier")),
+                author=_party(pkg.get("originator")),
+                hashes=hashes,
+                filename=_known(pkg.get("packageFileName")),
+            )
+        )
+    return tuple(packages)

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema_rs
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.schema import _res as bundled
+from cyclonedx.validation.xml import XmlValidator
 
 _PREFIX = "http://cyclonedx.org/schema/"
 SUPPORTED_JSON_SPECS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
@@ -73,8 +74,6 @@ def json_errors(document: Any, spec: str, *, strict: bool = True) -> list[str]:
 
 def xml_errors(text: str, spec: str) -> list[str]:
     """Schema errors of a CycloneDX XML document (empty when valid), via the library's XSD."""
-    from cyclonedx.validation.xml import XmlValidator
-
     found = XmlValidator(SchemaVersion.from_version(spec)).validate_str(text, all_errors=True)
     if found is None:
         return []

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import quoteattr
@@ -28,12 +29,12 @@ WRITABLE_SPECS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
 def schema_version(spec: str) -> SchemaVersion:
     """The library's `SchemaVersion` for `spec`, with a clear error when it is not there."""
     if spec not in WRITABLE_SPECS:
-        raise SbomError(f"CycloneDX {spec} cannot be written; choose one of {', '.join(WRITABLE_SPECS)}")
+        raise SbomError(
+            f"CycloneDX {spec} cannot be written; choose one of {', '.join(WRITABLE_SPECS)}"
+        )
     try:
         return SchemaVersion.from_version(spec)
     except ValueError as exc:
-        from importlib.metadata import version
-
         raise SbomError(
             f"the installed cyclonedx-python-lib {version('cyclonedx-python-lib')} "
             f"cannot write CycloneDX {spec}; upgrade it or choose another --spec"
@@ -114,7 +115,11 @@ def write_text_atomically(text: str, path: Path) -> Path:
     """Write `text` to `path` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed or removed
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+        "w",
+        encoding="utf-8",
+        dir=path.parent,
+        prefix=f".{path.name}.",
+        suffix=".tmp",
         delete=False,
     )
     try:

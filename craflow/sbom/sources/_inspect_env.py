@@ -10,7 +10,7 @@ import sys
 from importlib import metadata
 
 
-def _dist(dist):
+def _dist(dist):  # type: ignore[no-untyped-def]
     meta = dist.metadata
     direct_url = None
     try:
@@ -37,7 +37,7 @@ def _dist(dist):
     }
 
 
-def main():
+def main() -> None:
     cwd = os.getcwd()
     path = [p for p in sys.path if p not in ("", cwd)]
     marker_env = {
@@ -53,7 +53,7 @@ def main():
         "python_version": ".".join(platform.python_version_tuple()[:2]),
         "sys_platform": sys.platform,
     }
-    dists = [_dist(d) for d in metadata.distributions(path=path)]
+    dists = [_dist(d) for d in metadata.distributions(path=path)]  # type: ignore[no-untyped-call]
     json.dump({"marker_env": marker_env, "distributions": dists}, sys.stdout)
 
 

@@ -47,7 +47,9 @@ def resolve_interpreter(python: str | None) -> Path:
         for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe"):
             if candidate.exists():
                 return candidate
-        raise SbomSourceError(f"{python}: a directory, but not a virtual environment (no bin/python)")
+        raise SbomSourceError(
+            f"{python}: a directory, but not a virtual environment (no bin/python)"
+        )
     if not path.exists():
         raise SbomSourceError(f"{python}: no such Python interpreter")
     return path
@@ -77,7 +79,9 @@ def inspect_environment(python: str | None, *, timeout: float) -> dict[str, Any]
     try:
         answer: dict[str, Any] = json.loads(done.stdout)
     except ValueError as exc:
-        raise SbomSourceError(f"{interpreter}: inspection answered something that is not JSON") from exc
+        raise SbomSourceError(
+            f"{interpreter}: inspection answered something that is not JSON"
+        ) from exc
     return answer
 
 
@@ -151,10 +155,10 @@ def resolve_requires(
             for req in reqs:
                 dep = normalize_name(req.name)
                 wanted = {normalize_name(e) for e in req.extras}
-                if dep in extras and _applies(req, marker_env, extras[key]):
-                    if not wanted <= extras[dep]:
-                        extras[dep] |= wanted
-                        changed = True
+                applies = dep in extras and _applies(req, marker_env, extras[key])
+                if applies and not wanted <= extras[dep]:
+                    extras[dep] |= wanted
+                    changed = True
     return {
         key: tuple(
             dict.fromkeys(

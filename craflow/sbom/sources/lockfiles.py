@@ -87,11 +87,10 @@ def read_uv_lock(path: Path, *, max_bytes: int) -> SourceResult:
         name, version = str(entry.get("name", "")), entry.get("version")
         source = entry.get("source") or {}
         deps = [str(d.get("name")) for d in entry.get("dependencies") or [] if d.get("name")]
-        if "editable" in source or "virtual" in source:
-            if direct is None:
-                direct = tuple(normalize_name(d) for d in deps)
-                product = (name, version)
-                continue
+        if ("editable" in source or "virtual" in source) and direct is None:
+            direct = tuple(normalize_name(d) for d in deps)
+            product = (name, version)
+            continue
         sdist = None
         if isinstance(entry.get("sdist"), dict):
             raw = entry["sdist"]
@@ -101,9 +100,11 @@ def read_uv_lock(path: Path, *, max_bytes: int) -> SourceResult:
                 hashes=parse_hash(raw.get("hash", "")),
             )
         wheels = [
-            Artifact(url=str(w.get("url") or w.get("path") or ""),
-                     filename=_filename(w.get("url") or w.get("path")),
-                     hashes=parse_hash(w.get("hash", "")))
+            Artifact(
+                url=str(w.get("url") or w.get("path") or ""),
+                filename=_filename(w.get("url") or w.get("path")),
+                hashes=parse_hash(w.get("hash", "")),
+            )
             for w in entry.get("wheels") or []
             if isinstance(w, dict)
         ]
@@ -114,8 +115,12 @@ def read_uv_lock(path: Path, *, max_bytes: int) -> SourceResult:
             purl = pypi_purl(name, version, download_url=str(source["url"]))
         packages.append(_package(name, version, wheels, sdist, deps, purl=purl))
     return SourceResult(
-        packages=tuple(packages), graph=True, direct=direct, completeness="complete",
-        product_name=product[0], product_version=product[1],
+        packages=tuple(packages),
+        graph=True,
+        direct=direct,
+        completeness="complete",
+        product_name=product[0],
+        product_version=product[1],
     )
 
 
@@ -129,8 +134,11 @@ def read_poetry_lock(path: Path, *, max_bytes: int) -> SourceResult:
         index = str(source.get("url") or "https://pypi.org/simple").rstrip("/")
         files = [f for f in entry.get("files") or [] if isinstance(f, dict)]
         artifacts = [
-            Artifact(url=f"{index}/{normalize_name(name)}/#{f.get('file')}",
-                     filename=str(f.get("file")), hashes=parse_hash(f.get("hash", "")))
+            Artifact(
+                url=f"{index}/{normalize_name(name)}/#{f.get('file')}",
+                filename=str(f.get("file")),
+                hashes=parse_hash(f.get("hash", "")),
+            )
             for f in files
         ]
         sdists = [a for a in artifacts if a.filename and not a.filename.endswith(".whl")]
@@ -143,8 +151,15 @@ def read_poetry_lock(path: Path, *, max_bytes: int) -> SourceResult:
             purl = pypi_purl(name, version, download_url=str(source.get("url")))
         deps = list((entry.get("dependencies") or {}).keys())
         packages.append(
-            _package(name, version, wheels, sdists[0] if sdists else None, deps, purl=purl,
-                     description=entry.get("description"))
+            _package(
+                name,
+                version,
+                wheels,
+                sdists[0] if sdists else None,
+                deps,
+                purl=purl,
+                description=entry.get("description"),
+            )
         )
     return SourceResult(packages=tuple(packages), graph=True, completeness="complete")
 
@@ -161,26 +176,37 @@ def read_pylock(path: Path, *, max_bytes: int) -> SourceResult:
         sdist = None
         if isinstance(entry.get("sdist"), dict):
             raw = entry["sdist"]
-            sdist = Artifact(url=str(raw.get("url") or raw.get("path") or ""),
-                             filename=_filename(raw.get("url") or raw.get("path"), raw.get("name")),
-                             hashes=_hash_table(raw.get("hashes")))
+            sdist = Artifact(
+                url=str(raw.get("url") or raw.get("path") or ""),
+                filename=_filename(raw.get("url") or raw.get("path"), raw.get("name")),
+                hashes=_hash_table(raw.get("hashes")),
+            )
         wheels = [
-            Artifact(url=str(w.get("url") or w.get("path") or ""),
-                     filename=_filename(w.get("url") or w.get("path"), w.get("name")),
-                     hashes=_hash_table(w.get("hashes")))
+            Artifact(
+                url=str(w.get("url") or w.get("path") or ""),
+                filename=_filename(w.get("url") or w.get("path"), w.get("name")),
+                hashes=_hash_table(w.get("hashes")),
+            )
             for w in entry.get("wheels") or []
             if isinstance(w, dict)
         ]
         if isinstance(entry.get("archive"), dict):
             raw = entry["archive"]
-            wheels.append(Artifact(url=str(raw.get("url") or raw.get("path") or ""),
-                                   filename=_filename(raw.get("url") or raw.get("path")),
-                                   hashes=_hash_table(raw.get("hashes"))))
+            wheels.append(
+                Artifact(
+                    url=str(raw.get("url") or raw.get("path") or ""),
+                    filename=_filename(raw.get("url") or raw.get("path")),
+                    hashes=_hash_table(raw.get("hashes")),
+                )
+            )
         purl = None
         vcs = entry.get("vcs")
         if isinstance(vcs, dict):
-            purl = pypi_purl(name, version,
-                             vcs_url=f"{vcs.get('type', 'git')}+{vcs.get('url')}@{vcs.get('commit-id')}")
+            purl = pypi_purl(
+                name,
+                version,
+                vcs_url=f"{vcs.get('type', 'git')}+{vcs.get('url')}@{vcs.get('commit-id')}",
+            )
         deps = [str(d.get("name")) for d in entry.get("dependencies") or [] if isinstance(d, dict)]
         graph = graph or "dependencies" in entry
         packages.append(_package(name, version, wheels, sdist, deps, purl=purl))

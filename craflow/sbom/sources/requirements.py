@@ -133,7 +133,9 @@ def read_requirements(
                 problems.append(f"{where}: includes nested too deeply; {target} not read")
                 continue
             nested = read_requirements(
-                path.parent / target, max_bytes=max_bytes, chunk_bytes=chunk_bytes,
+                path.parent / target,
+                max_bytes=max_bytes,
+                chunk_bytes=chunk_bytes,
                 _depth=_depth + 1,
             )
             packages.extend(nested.packages)
