@@ -59,9 +59,18 @@ def isolated_prefect_env(home: Path, base: Mapping[str, str]) -> dict[str, str]:
 
 
 def launch_prefect_server(
-    *, host: str, port: int, home: Path, log_path: Path, base_env: Mapping[str, str]
+    *,
+    host: str,
+    port: int,
+    home: Path,
+    log_path: Path,
+    base_env: Mapping[str, str],
+    ui: bool = True,
 ) -> "subprocess.Popen[bytes]":
-    """Start `prefect server start` in a new process group, its output going to *log_path*."""
+    """Start `prefect server start` in a new process group, its output going to *log_path*.
+
+    Without *ui* the server skips building the dashboard (faster to start, for tests).
+    """
     home.mkdir(parents=True, exist_ok=True)
     env = isolated_prefect_env(home, base_env)
     command = [
@@ -75,6 +84,7 @@ def launch_prefect_server(
         "--port",
         str(port),
         "--analytics-off",
+        "--ui" if ui else "--no-ui",
     ]
     with log_path.open("ab") as log:
         return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
@@ -146,6 +156,7 @@ def start_prefect_server(
     settings: PrefectServerSettings,
     port: int = 0,
     base_env: Mapping[str, str] | None = None,
+    ui: bool = True,
 ) -> tuple[PrefectServer, "subprocess.Popen[bytes]"]:
     """Start a server and wait until it is healthy; the caller owns (and stops) the process."""
     chosen = port or free_port(settings.host)
@@ -156,6 +167,7 @@ def start_prefect_server(
         home=home,
         log_path=log_path,
         base_env=os.environ if base_env is None else base_env,
+        ui=ui,
     )
     origin = f"http://{settings.host}:{chosen}"
     server = PrefectServer(
@@ -188,11 +200,12 @@ def running_prefect_server(
     settings: PrefectServerSettings | None = None,
     port: int = 0,
     base_env: Mapping[str, str] | None = None,
+    ui: bool = True,
 ) -> Iterator[PrefectServer]:
     """A healthy local Prefect server for the `with` block, stopped (whole group) afterwards."""
     chosen_settings = settings or PrefectServerSettings()
     server, process = start_prefect_server(
-        home=home, settings=chosen_settings, port=port, base_env=base_env
+        home=home, settings=chosen_settings, port=port, base_env=base_env, ui=ui
     )
     try:
         yield server
