@@ -298,7 +298,7 @@ def _release(run: _Run, policy: GatePolicy, params: dict[str, Any], work: Path) 
         try:
             promotion = promote_version(run.facts["product_id"], version.id, run.version, target)
         except ReleaseBlockedError as exc:
-            blockers = [f"{b}" for b in getattr(exc, "blockers", [])] or [one_line(exc)]
+            blockers = [f"{b.vuln_id}: {b.reason}" for b in exc.blockers] or [one_line(exc)]
             return run.outcome(
                 "failed",
                 int(ExitCode.RELEASE_POLICY_NOT_MET),

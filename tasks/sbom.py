@@ -9,10 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from craflow.evidence import fetch_to_path
 from craflow.release.errors import ReleaseInputError
-from craflow.sbom import generate_sbom
-from craflow.sbom.quality import check_quality
-from craflow.sbom.reader import read_sbom
-from craflow.sbom.writer import write_sbom
+from craflow.sbom import check_quality, generate_sbom, read_sbom, write_sbom
 
 
 class SbomFile(BaseModel):

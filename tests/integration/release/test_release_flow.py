@@ -1,0 +1,229 @@
+"""The release flow end to end: the sandbox, a loopback S3 endpoint, the Prefect test harness.
+
+One module so the session harness is started once for all release-flow tests.
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from typer.testing import CliRunner
+
+from craflow.cli import app
+from craflow.evidence import verify_run
+from craflow.sandbox.runner import RunningSandbox
+from craflow.sandbox.s3 import LocalS3, boto3_session_env
+from flows.release import release_flow, run_release
+
+pytestmark = pytest.mark.integration
+
+# GitHub's advisory for CVE-2018-18074 (requests < 2.20.0) carries a CVSS 3.1 score of 7.5
+# (high); the bundled PyPI record of the same flaw (PYSEC-2018-28) has no score.
+GHSA_REQUESTS = {
+    "id": "GHSA-x84v-xcm2-53pg",
+    "aliases": ["CVE-2018-18074"],
+    "summary": "Requests sends Authorization headers on an https-to-http redirect",
+    "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],
+    "affected": [
+        {
+            "package": {"ecosystem": "PyPI", "name": "requests"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.20.0"}]}],
+        }
+    ],
+}
+
+
+def write_bom(path: Path, product: str, version: str, components: dict[str, str]) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "version": 1,
+                "metadata": {
+                    "component": {"type": "application", "name": product, "version": version}
+                },
+                "components": [
+                    {"type": "library", "name": n, "version": v, "purl": f"pkg:pypi/{n}@{v}"}
+                    for n, v in components.items()
+                ],
+            }
+        )
+    )
+    return path
+
+
+def _items(response: httpx.Response) -> list[dict[str, Any]]:
+    response.raise_for_status()
+    body = response.json()
+    items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
+    return items
+
+
+class Sandbox:
+    def __init__(self, running: RunningSandbox) -> None:
+        self.running = running
+        self.http = httpx.Client(
+            base_url=running.url, headers={"Authorization": f"Bearer {running.api_key}"}
+        )
+
+    def post(self, path: str, body: object) -> None:
+        self.http.post(path, json=body).raise_for_status()
+
+    def audit(self, product: str) -> list[dict[str, Any]]:
+        response = self.http.get("/_sandbox/audit", params={"product": product})
+        response.raise_for_status()
+        events: list[dict[str, Any]] = response.json()
+        return events
+
+    def version(self, product: str, number: str) -> dict[str, Any]:
+        products = _items(
+            self.http.get(f"{self.running.api_url}/products", params={"slug": product})
+        )
+        product_id = products[0]["id"]
+        versions = _items(self.http.get(f"{self.running.api_url}/products/{product_id}/versions"))
+        found: dict[str, Any] = next(v for v in versions if v["version_number"] == number)
+        return found
+
+
+@pytest.fixture
+def release_env(
+    prefect_harness: None,
+    sandbox: RunningSandbox,
+    local_s3: LocalS3,
+    s3_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Sandbox, str]]:
+    monkeypatch.setenv("CRA_EVIDENCE_URL", sandbox.url)
+    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", sandbox.api_key)
+    for name, value in boto3_session_env(local_s3).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_INITIAL_SECONDS", "0.1")
+    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_CAP_SECONDS", "0.5")
+    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_DEADLINE_SECONDS", "60")
+    box = Sandbox(sandbox)
+    try:
+        yield box, f"s3://{s3_bucket}/evidence"
+    finally:
+        box.http.close()
+
+
+def _writes(events: list[dict[str, Any]]) -> list[str]:
+    return [
+        e["event"]
+        for e in events
+        if e["event"] in {"sbom.ingested", "scan.triggered"}
+        or (e["event"] == "release_state.changed" and not e["details"].get("noop"))
+    ]
+
+
+def test_blocked_then_fixed_release_with_rerun(
+    release_env: tuple[Sandbox, str], tmp_path: Path
+) -> None:
+    box, archive = release_env
+    box.post("/_sandbox/osv", GHSA_REQUESTS)
+
+    # 1.0: clean, released
+    first = run_release(
+        product="widget",
+        version="1.0",
+        sbom=str(write_bom(tmp_path / "1.0.json", "widget", "1.0", {"idna": "3.10"})),
+        export=archive,
+        ci={"provider": "test"},
+    )
+    assert not isinstance(first, BaseException), first
+    assert (first.verdict, first.exit_code, first.promoted_to) == ("passed", 0, "released")
+
+    # 1.1: requests 2.19.0 is blocked with exit 11, through the CLI, and stays unreleased
+    vulnerable = write_bom(tmp_path / "1.1.json", "widget", "1.1", {"requests": "2.19.0"})
+    result = CliRunner().invoke(
+        app,
+        [
+            "release",
+            "--product",
+            "widget",
+            "--version",
+            "1.1",
+            "--sbom",
+            str(vulnerable),
+            "--export",
+            archive,
+            "--json",
+        ],
+    )
+    assert result.exit_code == 11, result.output
+    blocked = json.loads(result.stdout.strip().splitlines()[-1])
+    assert blocked["verdict"] == "failed"
+    assert "GHSA-x84v-xcm2-53pg" in blocked["reasons"][0]
+    assert blocked["promoted_to"] is None
+    assert box.version("widget", "1.1")["release_state"] == "draft"
+
+    # 1.2: fixed, promoted, 1.0 deprecated, evidence archived and verifiable
+    fixed = write_bom(tmp_path / "1.2.json", "widget", "1.2", {"requests": "2.32.4"})
+    params: dict[str, Any] = {
+        "product": "widget",
+        "version": "1.2",
+        "sbom": str(fixed),
+        "export": archive,
+        "deprecate_previous": True,
+        "new_only": True,
+    }
+    state = release_flow(**params, return_state=True)
+    assert state.is_completed() and state.name == "Completed"
+    passed = state.result()
+    assert (passed.verdict, passed.exit_code, passed.uploaded) == ("passed", 0, True)
+    assert passed.previous_version == "1.0"
+    assert passed.deprecated_previous and passed.exported
+    assert box.version("widget", "1.2")["release_state"] == "released"
+    previous = box.version("widget", "1.0")
+    assert previous["release_state"] == "deprecated"
+    assert previous["superseded_by"] == passed.version_id
+    assert passed.archive_uri is not None
+    verification = verify_run(passed.archive_uri)
+    assert verification.ok and verification.checked >= 6, verification
+
+    with get_client(sync_client=True) as client:
+        keys = {
+            a.key
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="release-widget-1-2-"))
+            )
+        }
+    assert {
+        "release-widget-1-2-summary",
+        "release-widget-1-2-gate",
+        "release-widget-1-2-diff",
+        "release-widget-1-2-scan-progress",
+    } <= keys
+
+    # rerun of 1.2: nothing uploaded, scanned, promoted or exported again
+    before = _writes(box.audit("widget"))
+    again = run_release(**params)
+    assert not isinstance(again, BaseException), again
+    assert (again.verdict, again.uploaded, again.exported) == ("passed", False, False)
+    assert again.archive_uri == passed.archive_uri
+    assert _writes(box.audit("widget")) == before
+
+
+def test_scan_that_never_finishes_is_pending(
+    release_env: tuple[Sandbox, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box, archive = release_env
+    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_DEADLINE_SECONDS", "1.0")
+    box.http.post(
+        f"{box.running.api_url}/products", json={"name": "slowpoke", "slug": "slowpoke"}
+    ).raise_for_status()
+    box.post("/_sandbox/scan-faults", {"product": "slowpoke", "mode": "hang", "reason": "test"})
+    sbom = write_bom(tmp_path / "bom.json", "slowpoke", "1.0", {"idna": "3.10"})
+    state = release_flow(
+        product="slowpoke", version="1.0", sbom=str(sbom), export=archive, return_state=True
+    )
+    assert state.is_completed() and state.name == "Pending"
+    outcome = state.result()
+    assert (outcome.verdict, outcome.exit_code, outcome.promoted_to) == ("pending", 75, None)
+    assert box.version("slowpoke", "1.0")["release_state"] == "draft"

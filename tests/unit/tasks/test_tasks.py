@@ -1,0 +1,165 @@
+from pathlib import Path
+
+import pytest
+from prefect.states import Completed, Failed
+
+from craflow.api import (
+    ConfigurationError,
+    CraStatus,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    Sbom,
+    ServerError,
+)
+from craflow.release.errors import ReleaseInputError
+from craflow.release.polling import PollSchedule
+from tasks.artifacts import artifact_key
+from tasks.client import current_client, register_client
+from tasks.products import find_previous_release
+from tasks.promote import deprecate_version, promote_version
+from tasks.retry import retry_transient
+from tasks.scan import ensure_scan, wait_for_scan
+from tasks.upload import upload_sbom_once
+from tests.unit.tasks.conftest import FakeClient
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (NetworkError("connection reset"), True),
+        (RateLimitedError(429, retry_after=3.0), True),
+        (ServerError(503), True),
+        (ServerError(500), False),
+        (NotFoundError(404), False),
+        (ValueError("bad"), False),
+    ],
+)
+def test_retry_only_transient_failures(error: Exception, retried: bool) -> None:
+    assert retry_transient(None, None, Failed(data=error)) is retried  # type: ignore[arg-type]
+
+
+def test_retry_condition_ignores_a_state_without_an_error() -> None:
+    assert retry_transient(None, None, Completed(data=3)) is False  # type: ignore[arg-type]
+
+
+def test_no_client_outside_a_registration() -> None:
+    with pytest.raises(ConfigurationError, match="no CRA Evidence client"):
+        current_client()
+
+
+def test_one_client_per_run(fake_client: FakeClient) -> None:
+    assert current_client() is fake_client
+    with (
+        pytest.raises(ConfigurationError, match="already registered"),
+        register_client(FakeClient()),  # type: ignore[arg-type]
+    ):
+        pass
+    assert current_client() is fake_client
+
+
+def test_upload_skips_the_same_sha256(fake_client: FakeClient, tmp_path: Path) -> None:
+    sbom = tmp_path / "bom.json"
+    sbom.write_text("{}")
+    fake_client.sboms.append(Sbom(id="old", sha256="AB" * 32))
+    result = upload_sbom_once.fn("v1", str(sbom), "ab" * 32)
+    assert (result.uploaded, result.sbom_id, fake_client.writes) == (False, "old", [])
+
+
+def test_upload_when_the_hash_is_new(fake_client: FakeClient, tmp_path: Path) -> None:
+    sbom = tmp_path / "bom.json"
+    sbom.write_text("{}")
+    fake_client.sboms.append(Sbom(id="old", sha256="cd" * 32))
+    result = upload_sbom_once.fn("v1", str(sbom), "ab" * 32)
+    assert result.uploaded and result.scan_started
+    assert result.request_id == "req-1"
+    assert fake_client.writes == [("ingest", ("v1", "bom.json"))]
+
+
+@pytest.mark.parametrize(
+    ("started", "state", "triggered"),
+    [
+        (True, "none", False),
+        (False, "completed", False),
+        (False, "running", False),
+        (False, "none", True),
+        (False, "failed", True),
+    ],
+)
+def test_ensure_scan(fake_client: FakeClient, started: bool, state: str, triggered: bool) -> None:
+    fake_client.statuses = [CraStatus(scan_state=state)]
+    ensure_scan.fn("v1", started)
+    assert (("scan", "v1") in fake_client.writes) is triggered
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_wait_for_scan_until_completed(fake_client: FakeClient) -> None:
+    fake_client.statuses = [CraStatus(scan_state=s) for s in ("pending", "running", "completed")]
+    clock = Clock()
+    waited = wait_for_scan.fn("v1", PollSchedule(jitter=0), None, sleep=clock.sleep, clock=clock)
+    assert (waited.done, waited.scan_state, waited.polls) == (True, "completed", 3)
+    assert clock.now == 1.5
+
+
+def test_wait_for_scan_reaches_the_deadline(fake_client: FakeClient) -> None:
+    fake_client.statuses = [CraStatus(scan_state="running")]
+    clock = Clock()
+    schedule = PollSchedule(initial=0.5, cap=2, jitter=0, deadline=6)
+    waited = wait_for_scan.fn("v1", schedule, None, sleep=clock.sleep, clock=clock)
+    assert (waited.done, waited.scan_state) == (False, "running")
+    assert clock.now == 6
+
+
+def test_promote_walks_every_step_once(fake_client: FakeClient) -> None:
+    fake_client.add_version("1.0", "draft", vid="v1")
+    promotion = promote_version.fn("p1", "v1", "1.0", "released")
+    assert promotion.steps == ["pending_review", "approved", "released"]
+    assert [w[1][1] for w in fake_client.writes] == promotion.steps
+    again = promote_version.fn("p1", "v1", "1.0", "released")
+    assert again.steps == [] and len(fake_client.writes) == 3
+
+
+def test_promote_leaves_a_version_past_the_target(fake_client: FakeClient) -> None:
+    fake_client.add_version("1.0", "deprecated", vid="v1")
+    assert promote_version.fn("p1", "v1", "1.0", "released").to_state == "deprecated"
+    assert fake_client.writes == []
+
+
+def test_deprecate_records_superseded_by_on_the_last_step(fake_client: FakeClient) -> None:
+    fake_client.add_version("1.0", "released", vid="v1")
+    deprecate_version.fn("p1", "v1", "1.0", "v2")
+    assert fake_client.writes == [("release-state", ("v1", "deprecated", "v2"))]
+    deprecate_version.fn("p1", "v1", "1.0", "v2")
+    assert len(fake_client.writes) == 1
+
+
+def test_previous_release(fake_client: FakeClient) -> None:
+    fake_client.add_version("1.0", "released")
+    fake_client.add_version("1.1", "draft")
+    picked = find_previous_release.fn("p1", "1.1")
+    assert picked is not None and picked.version_number == "1.0"
+    assert find_previous_release.fn("p1", "1.1", "1.1").version_number == "1.1"  # type: ignore[union-attr]
+    with pytest.raises(ReleaseInputError, match=r"'0\.9' does not exist"):
+        find_previous_release.fn("p1", "1.1", "0.9")
+
+
+@pytest.mark.parametrize(
+    ("parts", "key"),
+    [
+        (("release", "Widget", "1.2.0"), "release-widget-1-2-0"),
+        (("release", "a_b", "v2.0-RC1", "scan progress"), "release-a-b-v2-0-rc1-scan-progress"),
+        (("..",), "craflow"),
+    ],
+)
+def test_artifact_key(parts: tuple[str, ...], key: str) -> None:
+    assert artifact_key(*parts) == key
