@@ -28,7 +28,7 @@ BUCKETS = (READ, WRITE, UPLOAD, AUTH)
 
 _UPLOAD_PATHS = ("/sboms/ingest", "/ci/upload")
 _AUTH_PATHS = ("/oidc/token",)
-_EPSILON = 1e-9
+_TOLERANCE = 1e-6  # seconds
 # An X-RateLimit-Reset below this cannot be a Unix time after 2001: read it as delta-seconds.
 _EARLIEST_EPOCH = 1e9
 
@@ -67,7 +67,12 @@ class Pacer(Protocol):
 
 
 class TokenBucket:
-    """A thread-safe token bucket that also obeys the server's remaining/reset."""
+    """A thread-safe token bucket that also obeys the server's remaining/reset.
+
+    Kept as a "theoretical arrival time" (GCRA): the bucket holds `limit` tokens and one
+    returns every `window / limit` seconds. Times relative to the bucket's creation, compared
+    with a microsecond of tolerance, keep it exact with Unix-time clocks (float steps ~0.2 us).
+    """
 
     def __init__(
         self,
@@ -81,12 +86,13 @@ class TokenBucket:
             raise ValueError("a token bucket needs limit >= 1 and a positive window")
         self.limit = limit
         self.window_seconds = window_seconds
-        self._rate = limit / window_seconds
+        self._interval = window_seconds / limit
+        self._burst = window_seconds - self._interval  # lets `limit` requests through at once
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._tokens = float(limit)
-        self._updated = clock()
+        self._origin = clock()  # times below are kept relative to it: small floats stay exact
+        self._arrival = 0.0  # when the bucket is full again
         self._server_remaining: int | None = None
         self._server_reset: float | None = None
 
@@ -107,13 +113,13 @@ class TokenBucket:
             return
         with self._lock:
             now = self._clock()
-            if reset <= now:
+            if reset <= now + _TOLERANCE:
                 return
             reset = min(reset, now + self.window_seconds)
             known = self._server_reset
-            if known is not None and reset < known - _EPSILON:
+            if known is not None and reset < known - _TOLERANCE:
                 return  # an answer from a window already over
-            if known is not None and abs(reset - known) <= _EPSILON:
+            if known is not None and abs(reset - known) <= _TOLERANCE:
                 current = self._server_remaining
                 self._server_remaining = remaining if current is None else min(current, remaining)
             else:
@@ -121,19 +127,17 @@ class TokenBucket:
                 self._server_reset = reset
 
     def _take_or_wait(self, now: float) -> float:
-        if now > self._updated:
-            elapsed = now - self._updated
-            self._tokens = min(float(self.limit), self._tokens + elapsed * self._rate)
-            self._updated = now
-        if self._server_reset is not None and now >= self._server_reset:
-            self._server_remaining = None
-            self._server_reset = None
         remaining, reset = self._server_remaining, self._server_reset
-        if reset is not None and remaining is not None and remaining <= 0:
+        if reset is not None and now >= reset - _TOLERANCE:
+            self._server_remaining = self._server_reset = None
+        elif reset is not None and remaining is not None and remaining <= 0:
             return reset - now
-        if self._tokens < 1.0 - _EPSILON:
-            return (1.0 - self._tokens) / self._rate
-        self._tokens -= 1.0
+        elapsed = now - self._origin
+        arrival = max(self._arrival, elapsed)
+        early = arrival - self._burst - elapsed
+        if early > _TOLERANCE:
+            return early
+        self._arrival = arrival + self._interval
         if self._server_remaining is not None:
             self._server_remaining -= 1
         return 0.0
