@@ -67,6 +67,7 @@ class SandboxServer:
         self.engine = ScanEngine(self.state)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind((settings.host, settings.port))
         port = self.sock.getsockname()[1]
         url = f"http://{settings.host}:{port}"
