@@ -24,7 +24,7 @@ from craflow.evidence.errors import (
 from craflow.evidence.hashing import FileDigest, spool_chunks
 from craflow.evidence.manifest import ArchivedObject, Manifest
 from craflow.evidence.open import fetch_to_path, open_archive
-from craflow.evidence.verify import Mismatch, VerificationResult, verify_run
+from craflow.evidence.verify import Mismatch, VerificationResult, read_manifest, verify_run
 
 __all__ = [
     "ArchiveAccessDeniedError",
@@ -46,6 +46,7 @@ __all__ = [
     "VerificationResult",
     "fetch_to_path",
     "open_archive",
+    "read_manifest",
     "spool_chunks",
     "verify_run",
 ]

@@ -69,6 +69,37 @@ def _check_object(
     return None
 
 
+def _run_folder(
+    uri: "str | os.PathLike[str]", settings: EvidenceSettings, s3_client: "S3Client | None"
+) -> tuple[ObjectStore, str]:
+    text = os.fspath(uri).rstrip("/")
+    if text.endswith(f"/{MANIFEST_NAME}") or text == MANIFEST_NAME:
+        text = text[: -len(MANIFEST_NAME)].rstrip("/") or "."
+    return store_for(text, settings, s3_client=s3_client)
+
+
+def _load_manifest(store: ObjectStore, folder: str, settings: EvidenceSettings) -> Manifest:
+    manifest_key = join_key(folder, MANIFEST_NAME)
+    where = store.uri_for(manifest_key)
+    try:
+        raw = _read_all(store, manifest_key, settings.io_chunk_bytes)
+    except ArchiveNotFoundError as exc:
+        raise ArchiveNotFoundError(f"no manifest (unfinished or missing run): {where}") from exc
+    return manifest_from_json(raw, where=where)
+
+
+def read_manifest(
+    uri: "str | os.PathLike[str]",
+    settings: EvidenceSettings | None = None,
+    *,
+    s3_client: "S3Client | None" = None,
+) -> Manifest:
+    """The manifest of the run folder (or the `manifest.json`) at `uri`, without verifying."""
+    settings = settings if settings is not None else EvidenceSettings()
+    store, folder = _run_folder(uri, settings, s3_client)
+    return _load_manifest(store, folder, settings)
+
+
 def verify_run(
     uri: "str | os.PathLike[str]",
     settings: EvidenceSettings | None = None,
@@ -77,17 +108,8 @@ def verify_run(
 ) -> VerificationResult:
     """Verify the run folder (or its `manifest.json`) at `uri`, streaming every object back."""
     settings = settings if settings is not None else EvidenceSettings()
-    text = os.fspath(uri).rstrip("/")
-    if text.endswith(f"/{MANIFEST_NAME}") or text == MANIFEST_NAME:
-        text = text[: -len(MANIFEST_NAME)].rstrip("/") or "."
-    store, folder = store_for(text, settings, s3_client=s3_client)
-    manifest_key = join_key(folder, MANIFEST_NAME)
-    where = store.uri_for(manifest_key)
-    try:
-        raw = _read_all(store, manifest_key, settings.io_chunk_bytes)
-    except ArchiveNotFoundError as exc:
-        raise ArchiveNotFoundError(f"no manifest (unfinished or missing run): {where}") from exc
-    manifest = manifest_from_json(raw, where=where)
+    store, folder = _run_folder(uri, settings, s3_client)
+    manifest = _load_manifest(store, folder, settings)
     mismatches: list[Mismatch] = []
     listed = set()
     for obj in manifest.objects:

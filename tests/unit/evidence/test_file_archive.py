@@ -16,6 +16,7 @@ from craflow.evidence import (
     ObjectLockNotEnabledError,
     fetch_to_path,
     open_archive,
+    read_manifest,
     verify_run,
 )
 from craflow.evidence.filestore import FileStore
@@ -61,11 +62,12 @@ def test_run_layout_manifest_and_verification(tmp_path: Path, export_file: Path)
     assert [o["name"] for o in written["objects"]] == [o.name for o in manifest.objects]
     assert written["objects"][0]["source_request_id"] == "req-9"
     assert written["objects"][1]["sha256"] == gate.sha256
-    assert not os.access(folder / "technical-file.zip", os.W_OK) or os.geteuid() == 0
+    assert stat.S_IMODE((folder / "technical-file.zip").stat().st_mode) & 0o222 == 0
 
     result = verify_run(run.uri)
     assert result.ok
     assert result.checked == 3
+    assert read_manifest(run.uri) == manifest == result.manifest
     assert verify_run(run.uri + "manifest.json").ok
 
 
@@ -222,3 +224,30 @@ def test_put_json_refuses_unserialisable_values(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match="JSON"):
         run.put_json("gate.json", {"x": object()})
     assert run.objects == ()
+
+
+def test_a_tampered_manifest_naming_paths_outside_the_run_does_not_verify(
+    tmp_path: Path,
+) -> None:
+    run = open_archive(tmp_path).start_run("w", "1", run_id="r", started_at=STARTED)
+    run.put_bytes("gate.json", b"{}")
+    run.finish()
+    manifest_path = Path(run.uri.removeprefix("file://")) / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    data["objects"][0]["name"] = "../../../etc/passwd"
+    _make_writable(manifest_path)
+    manifest_path.write_text(json.dumps(data))
+    reasons = {m.name: m.reason for m in verify_run(run.uri).mismatches}
+    assert reasons == {
+        "../../../etc/passwd": "unsafe name in manifest",
+        "gate.json": "not listed in the manifest",
+    }
+
+
+def test_a_file_that_is_not_a_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"product": 1}')
+    with pytest.raises(EvidenceError, match="not a craflow manifest") as caught:
+        verify_run(folder)
+    assert "\n" not in str(caught.value)
