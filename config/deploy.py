@@ -159,6 +159,12 @@ class DemoSettings(CraflowSettings):
         le=10.0,
         description="First wait between two CRA-status polls during the demo.",
     )
+    ephemeral_startup_timeout_seconds: int = Field(
+        default=180,
+        ge=10,
+        le=1800,
+        description="Longest wait for Prefect's ephemeral API to start (slow on busy machines).",
+    )
     poll_cap_seconds: float = Field(
         default=1.0,
         ge=0.05,
