@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from craflow.api.models import VulnBlocker
+from craflow.api.secrets import scrub
 
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
 
@@ -55,7 +56,7 @@ class TransportError(CraEvidenceError):
     """No answer: the request may not have reached the server."""
 
     def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
-        super().__init__(message)
+        super().__init__(scrub(message))
         self.method = method
         self.url = url
 
@@ -84,11 +85,11 @@ class ApiError(CraEvidenceError):
     ) -> None:
         self.status = status
         self.code = code
-        self.detail = detail
-        self.title = title
+        self.detail = None if detail is None else scrub(detail)
+        self.title = None if title is None else scrub(title)
         self.request_id = request_id
         self.body: Mapping[str, Any] | None = body
-        self.text = text
+        self.text = None if text is None else scrub(text)
         super().__init__(self._one_line())
 
     def _one_line(self) -> str:
@@ -116,6 +117,7 @@ class ApiError(CraEvidenceError):
         retry_after: float | None = None,
     ) -> ApiError:
         """Build the exception class the status and code call for from a raw error body."""
+        content = scrub(content.decode("utf-8", "replace")).encode()
         body = _parse_json_object(content)
         fields: Mapping[str, Any] = {}
         if body is not None:

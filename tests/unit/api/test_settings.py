@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from config.api import ApiSettings, RateLimitSettings, RetrySettings
 from craflow.api import redact
+from craflow.api.secrets import scrub
 
 
 @pytest.mark.parametrize(
@@ -110,3 +111,16 @@ def test_secrets_stay_out_of_repr() -> None:
 )
 def test_redact(key: str | None, shown: str) -> None:
     assert redact(key) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("key cra_live_0123456789abcdef here", "key cra_****cdef here"),
+        ("Authorization: Bearer eyJ.abc-def_1", "Authorization: Bearer ****"),
+        ("source cra_required is fine", "source cra_required is fine"),
+        ("nothing secret", "nothing secret"),
+    ],
+)
+def test_scrub(text: str, scrubbed: str) -> None:
+    assert scrub(text) == scrubbed
