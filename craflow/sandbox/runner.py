@@ -69,6 +69,7 @@ class SandboxServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind((settings.host, settings.port))
+        self.sock.listen(socket.SOMAXCONN)  # connections wait in the backlog until uvicorn runs
         port = self.sock.getsockname()[1]
         url = f"http://{settings.host}:{port}"
         self.info = RunningSandbox(

@@ -15,9 +15,10 @@ POLL_SECONDS = 0.05
 NO_TLS: dict[str, Any] = {"verify": False, "timeout": 30}
 
 
-def raw(sandbox: RunningSandbox) -> httpx.Client:
+def raw(sandbox: RunningSandbox | str) -> httpx.Client:
     """A client without credentials, rooted at the server (not /api/v1)."""
-    return httpx.Client(base_url=sandbox.url, **NO_TLS)
+    url = sandbox if isinstance(sandbox, str) else sandbox.url
+    return httpx.Client(base_url=url, **NO_TLS)
 
 
 def client(sandbox: RunningSandbox, key: str | None = None) -> httpx.Client:
