@@ -10,8 +10,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from cyclonedx.contrib.license.factories import LicenseFactory
 from cyclonedx.exception.model import InvalidUriException
-from cyclonedx.factory.license import LicenseFactory
 from cyclonedx.model import (
     ExternalReference,
     ExternalReferenceType,
