@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from craflow.exitcodes import ExitCode
 
@@ -45,9 +46,12 @@ def release(
         typer.Option("--previous", help="Compare with this version (default: last release)."),
     ] = None,
     fail_on: Annotated[
-        str,
-        typer.Option("--fail-on", help="Lowest blocking severity: critical|high|medium|low|none."),
-    ] = "high",
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Lowest blocking severity: critical|high|medium|low|none [default: high].",
+        ),
+    ] = None,
     new_only: Annotated[
         bool,
         typer.Option(
@@ -64,11 +68,12 @@ def release(
         ),
     ] = False,
     promote: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--promote", help="Release state to promote to when the gate passes, or none."
+            "--promote",
+            help="State to promote to when the gate passes, or none [default: released].",
         ),
-    ] = "released",
+    ] = None,
     deprecate_previous: Annotated[
         bool,
         typer.Option(
@@ -87,9 +92,20 @@ def release(
     ] = False,
 ) -> None:
     """Release a product version (see `craflow release --help`)."""
+    from config.release import ReleaseSettings  # noqa: PLC0415
     from craflow.release.gate import GateConfigError, GatePolicy  # noqa: PLC0415
     from craflow.release.states import TransitionError, check_state  # noqa: PLC0415
 
+    try:
+        defaults = ReleaseSettings()
+    except ValidationError as exc:
+        wrong = "; ".join(
+            f"CRAFLOW_RELEASE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise _fail(f"bad setting: {wrong}", ExitCode.CONFIGURATION) from None
+    fail_on = fail_on if fail_on is not None else defaults.fail_on
+    promote = promote if promote is not None else defaults.promote
     if (sbom is None) == (sbom_source is None):
         raise _fail("give exactly one of --sbom FILE or --from SOURCE", ExitCode.AUTH_OR_USAGE)
     if sbom is not None and "://" not in sbom and not Path(sbom).is_file():

@@ -188,6 +188,11 @@ def test_blocked_then_fixed_release_with_rerun(
     assert verification.ok and verification.checked >= 6, verification
 
     with get_client(sync_client=True) as client:
+        run_id = state.state_details.flow_run_id
+        assert run_id is not None
+        flow_run = client.read_flow_run(run_id)
+        assert flow_run.name == "release-widget-1.2"
+        assert {"product:widget", "version:1.2"} <= set(flow_run.tags)
         keys = {
             a.key
             for a in client.read_artifacts(

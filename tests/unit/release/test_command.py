@@ -1,0 +1,97 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import flows.release
+from craflow.api import AuthenticationError
+from craflow.cli import app
+from craflow.release.outcome import ReleaseOutcome
+
+
+@pytest.fixture
+def sbom(tmp_path: Path) -> Path:
+    path = tmp_path / "bom.json"
+    path.write_text("{}")
+    return path
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(app, ["release", *args], env=env)
+
+
+def test_needs_exactly_one_sbom_input(sbom: Path) -> None:
+    assert invoke("--product", "p", "--version", "1").exit_code == 2
+    both = invoke("--product", "p", "--version", "1", "--sbom", str(sbom), "--from", "env:py")
+    assert both.exit_code == 2
+    assert "exactly one of --sbom" in both.stderr
+
+
+def test_missing_sbom_file_is_exit_5(tmp_path: Path) -> None:
+    result = invoke("--product", "p", "--version", "1", "--sbom", str(tmp_path / "nope.json"))
+    assert result.exit_code == 5
+    assert "SBOM file not found" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--fail-on", "severe"), ("--promote", "shipped")])
+def test_bad_options_are_usage_errors(sbom: Path, option: str, value: str) -> None:
+    result = invoke("--product", "p", "--version", "1", "--sbom", str(sbom), option, value)
+    assert result.exit_code == 2
+    assert value in result.stderr
+
+
+def test_bad_setting_is_a_configuration_error(sbom: Path) -> None:
+    result = invoke(
+        "--product",
+        "p",
+        "--version",
+        "1",
+        "--sbom",
+        str(sbom),
+        env={"CRAFLOW_RELEASE_POLL_JITTER": "7"},
+    )
+    assert result.exit_code == 6
+    assert "CRAFLOW_RELEASE_POLL_JITTER" in result.stderr
+
+
+def test_outcome_becomes_exit_code_and_json(sbom: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(**params: Any) -> ReleaseOutcome:
+        seen.update(params)
+        return ReleaseOutcome(
+            product="p",
+            version="1",
+            verdict="failed",
+            exit_code=11,
+            reasons=["1 open high vulnerability: GHSA-1"],
+        )
+
+    monkeypatch.setattr(flows.release, "run_release", fake_run)
+    result = invoke(
+        "--product",
+        "p",
+        "--sbom",
+        str(sbom),
+        "--json",
+        env={"CRA_EVIDENCE_VERSION": "1", "CRAFLOW_RELEASE_FAIL_ON": "medium"},
+    )
+    assert result.exit_code == 11
+    assert json.loads(result.stdout)["reasons"] == ["1 open high vulnerability: GHSA-1"]
+    assert (seen["version"], seen["fail_on"], seen["promote"]) == ("1", "medium", "released")
+    assert seen["sbom"] == str(sbom.resolve())
+
+
+def test_an_error_becomes_its_exit_code(sbom: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        flows.release,
+        "run_release",
+        lambda **_: AuthenticationError(
+            401, code="AUTHENTICATION_REQUIRED", detail="bad key", body={}
+        ),
+    )
+    result = invoke("--product", "p", "--version", "1", "--sbom", str(sbom))
+    assert result.exit_code == 2
+    assert "401 AUTHENTICATION_REQUIRED: bad key" in result.stderr
