@@ -121,8 +121,10 @@ def _bsi_properties(package: PackageInfo, *, installed: bool) -> list[Property]:
         elif is_archive:
             props.append(Property(name="bsi:component:executable", value="non-executable"))
         props.append(Property(name="bsi:component:structured", value="structured"))
-    elif installed:
-        props.append(Property(name="bsi:component:archive", value="no archive"))
+    else:
+        # installed: an unpacked directory; from an index: a wheel or sdist, both archives
+        archive = "no archive" if installed else "archive"
+        props.append(Property(name="bsi:component:archive", value=archive))
         props.append(Property(name="bsi:component:structured", value="structured"))
     return props
 
