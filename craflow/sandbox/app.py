@@ -86,7 +86,8 @@ def create_app(state: SandboxState) -> FastAPI:
 
     @app.get("/health", tags=["sandbox control"])
     def health() -> dict[str, str]:
-        return {"status": "ok"}
+        """200 once the server answers; `vulndb` says whether the OSV data has loaded."""
+        return {"status": "ok", "vulndb": "ready" if state.vulndb.ready else "loading"}
 
     for module in (
         routes_auth,

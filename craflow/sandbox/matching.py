@@ -137,6 +137,10 @@ class VulnDb:
         finally:
             self._ready.set()
 
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
     def wait_ready(self, timeout: float | None = None) -> None:
         self._ready.wait(timeout)
         if self._error is not None:
