@@ -106,15 +106,10 @@ def _check_all(
         }
         for done, future in enumerate(as_completed(list(futures)), start=1):
             target = futures[future]
-            state = future.state
-            if state.is_completed():
+            try:
                 snapshots.append(future.result())
-            else:
-                try:
-                    future.result(raise_on_failure=True)
-                    reason = f"check ended {state.type.value.lower()}"
-                except Exception as exc:  # one version never stops the sweep
-                    reason = describe_failure(exc)
+            except Exception as exc:  # one version never stops the sweep
+                reason = describe_failure(exc)
                 errors[target.key] = reason
                 snapshots.append(
                     carry_forward(

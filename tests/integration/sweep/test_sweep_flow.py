@@ -1,0 +1,188 @@
+"""Two sweeps over a real sandbox: the second reports exactly what changed in between.
+
+Three products (alpha, beta, gamma), two swept versions each plus a draft that is
+not swept. Between the sweeps an OSV record (aliased to a CISA KEV CVE) starts to
+match alpha-lib 1.0.0 (in alpha 1.0.0 only), and gamma's scans are made to fail.
+The second sweep must report
+alpha's new vulnerability and KEV hit, gamma's scan failures, nothing for beta,
+emit the events, and end Failed naming gamma only.
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.events.clients import AssertingEventsClient
+from prefect.events.worker import EventsWorker
+
+from config.api import ApiSettings, RateLimitSettings
+from craflow.api import CraEvidenceClient
+from craflow.evidence import open_archive
+from craflow.sandbox.runner import start_sandbox
+from craflow.sweep import SweepFailedError, SweepOutcome, SweepSnapshot
+from flows.sweep import sweep_flow
+
+KEV_CVE = "CVE-2025-48384"  # in the CISA KEV catalogue the sandbox ships
+OSV_ID = "OSV-CRAFLOW-SWEEP-1"
+RATE_SCALE = 60.0
+
+pytestmark = pytest.mark.integration
+
+
+def _sbom(path: Path, product: str, lib_version: str) -> Path:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "components": [
+            {
+                "type": "library",
+                "name": f"{product}-lib",
+                "version": lib_version,
+                "purl": f"pkg:pypi/{product}-lib@{lib_version}",
+            },
+            {
+                "type": "library",
+                "name": "sweeptest-other",
+                "version": "0.1.0",
+                "purl": "pkg:pypi/sweeptest-other@0.1.0",
+            },
+        ],
+    }
+    path.write_text(json.dumps(bom), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+
+    work = tmp_path_factory.mktemp("sweep-portfolio")
+    with start_sandbox(scan_seconds=0.05, rate_scale=RATE_SCALE) as sandbox:
+        settings = ApiSettings(url=sandbox.url, api_key=sandbox.api_key)
+        rates = RateLimitSettings(window_scale=RATE_SCALE)
+        with CraEvidenceClient(settings, rates=rates) as client:
+            for slug in ("alpha", "beta", "gamma"):
+                product = client.create_product(slug, slug=slug)
+                for number, state in (("1.0.0", "approved"), ("2.0.0", "approved")):
+                    version = client.create_version(product.id, number, release_state=state)
+                    sbom = _sbom(work / f"{slug}-{number}.cdx.json", slug, number)
+                    client.ingest_sbom(version.id, sbom, auto_scan=False)
+                client.create_version(product.id, "3.0.0-dev")  # draft: never swept
+        yield sandbox
+
+
+@pytest.fixture
+def sweep_env(portfolio: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    monkeypatch.setenv("CRA_EVIDENCE_URL", portfolio.url)
+    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", portfolio.api_key)
+    monkeypatch.setenv("CRAFLOW_RATE_WINDOW_SCALE", str(RATE_SCALE))
+    monkeypatch.setenv("CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS", "0.05")
+    monkeypatch.setenv("CRAFLOW_SWEEP_POLL_TIMEOUT_SECONDS", "30")
+    return (tmp_path / "archive").as_uri()
+
+
+@pytest.fixture
+def recorded_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Prefect's own asserting-events pattern: every emitted event is kept in memory."""
+
+    worker = EventsWorker.instance(AssertingEventsClient)
+    monkeypatch.setattr(EventsWorker, "instance", lambda *_args, **_kw: worker)
+    try:
+        yield worker
+    finally:
+        worker.drain()
+
+
+def _control(sandbox: Any, path: str, body: object) -> None:
+    response = httpx.post(
+        f"{sandbox.url}/_sandbox/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+        timeout=30,
+    )
+    assert response.status_code < 300, response.text
+
+
+def _events(worker: Any, name: str) -> list[Any]:
+
+    worker.wait_until_empty()
+    assert AssertingEventsClient.last is not None
+    return [e for e in AssertingEventsClient.last.events if e.event == name]
+
+
+def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
+    prefect_harness: None, portfolio: Any, sweep_env: str, recorded_events: Any
+) -> None:
+
+    first = sweep_flow(export=sweep_env, concurrency=4)
+    assert isinstance(first, SweepOutcome)
+    assert first.ok and first.versions_total == 6
+    assert {(r["product"], r["version"]) for r in first.rows} == {
+        (p, v) for p in ("alpha", "beta", "gamma") for v in ("1.0.0", "2.0.0")
+    }
+    assert _events(recorded_events, "craflow.kev.detected") == []
+    assert _events(recorded_events, "craflow.version.changed") == []
+
+    _control(
+        portfolio,
+        "osv",
+        [
+            {
+                "id": OSV_ID,
+                "aliases": [KEV_CVE],
+                "summary": "sweep test advisory",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "alpha-lib"},
+                        "versions": ["1.0.0"],
+                    }
+                ],
+            }
+        ],
+    )
+    _control(portfolio, "scan-faults", {"product": "gamma", "mode": "fail", "reason": "injected"})
+
+    state = sweep_flow(export=sweep_env, concurrency=4, return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("1 of 3 products failed: gamma (")
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, SweepFailedError)
+    outcome = error.outcome
+    assert [f.product for f in outcome.products_failed] == ["gamma"]
+    assert outcome.versions_total == 6
+
+    changes = {(r["product"], r["version"]): r["change"] for r in outcome.rows}
+    # the open KEV hit also takes alpha 1.0.0's CRA floor (and so its CRA status) off "ready"
+    assert changes[("alpha", "1.0.0")] == "+1 new, KEV +1, CRA ready → incomplete"
+    assert changes[("alpha", "2.0.0")] == "no change"
+    assert changes[("beta", "1.0.0")] == changes[("beta", "2.0.0")] == "no change"
+    assert str(changes[("gamma", "1.0.0")]).startswith("scan failed")
+    assert str(changes[("gamma", "2.0.0")]).startswith("scan failed")
+    alpha = next(r for r in outcome.rows if (r["product"], r["version"]) == ("alpha", "1.0.0"))
+    assert alpha["kev"] == 1
+
+    kev_events = _events(recorded_events, "craflow.kev.detected")
+    assert [
+        (
+            e.payload["product"],
+            e.payload["version"],
+            e.payload["vulnerability_id"],
+            e.payload["component"],
+        )
+        for e in kev_events
+    ] == [("alpha", "1.0.0", OSV_ID, "alpha-lib")]
+    assert kev_events[0].resource.id == "craflow.product.alpha"
+    changed = sorted(
+        (e.payload["product"], e.payload["version"])
+        for e in _events(recorded_events, "craflow.version.changed")
+    )
+    assert changed == [("alpha", "1.0.0"), ("gamma", "1.0.0"), ("gamma", "2.0.0")]
+
+    latest = open_archive(sweep_env).latest_sweep_snapshot()
+    assert latest is not None
+    stored = SweepSnapshot.from_json_dict(latest).index()
+    assert stored["gamma/1.0.0"].error is not None
+    assert [h.vuln_id for h in stored["alpha/1.0.0"].vulnerabilities] == [OSV_ID]
