@@ -130,3 +130,11 @@ def test_scopes_name_the_missing_one_and_tenants_are_isolated(sandbox: RunningSa
         )
     with control(sandbox, read_only) as api:
         assert_error(api.post("/organisations", json={"name": "x"}), 403, "INSUFFICIENT_SCOPE")
+
+
+def test_oidc_exchange_gives_a_usable_token(sandbox: RunningSandbox) -> None:
+    with raw(sandbox) as http:
+        assert http.post("/api/v1/oidc/token", json={"github_token": ""}).status_code == 422
+        token = http.post("/api/v1/oidc/token", json={"github_token": "gh-token"}).json()
+    with client(sandbox, token["access_token"]) as api:
+        assert api.get("/products").status_code == 200

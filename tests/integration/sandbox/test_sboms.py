@@ -1,13 +1,21 @@
 """SBOM ingest of real files, refusals that store nothing, the upload cap, download."""
 
 import hashlib
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from craflow.sandbox.runner import RunningSandbox
 from tests.fixtures.sandbox import SandboxFactory
-from tests.integration.sandbox.helpers import SBOMS, client, control, ingest, new_version
+from tests.integration.sandbox.helpers import (
+    SBOMS,
+    client,
+    control,
+    ingest,
+    new_version,
+    wait_scan,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +111,38 @@ def test_uploads_above_the_cap_are_413(sandbox_factory: SandboxFactory) -> None:
         fits = ingest(api, version_id, padded + b'"}')
         assert fits.status_code == 201
         assert api.get(f"/versions/{version_id}/sboms").json()["total"] == 1
+
+
+def test_spdx_json_is_ingested_and_scanned(sandbox: RunningSandbox) -> None:
+    spdx = {
+        "spdxVersion": "SPDX-2.3",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": "app",
+        "creationInfo": {"created": "2024-01-01T00:00:00Z", "creators": ["Tool: test"]},
+        "packages": [
+            {
+                "SPDXID": "SPDXRef-requests",
+                "name": "requests",
+                "versionInfo": "2.19.0",
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": "pkg:pypi/requests@2.19.0",
+                    }
+                ],
+            }
+        ],
+    }
+    with client(sandbox) as api:
+        _, version_id = new_version(api, "spdx")
+        answer = ingest(api, version_id, json.dumps(spdx).encode(), filename="app.spdx.json")
+        assert answer.status_code == 201, answer.text
+        assert (answer.json()["format"], answer.json()["spec_version"]) == ("spdx", "2.3")
+        status = wait_scan(api, version_id)
+        assert status["sbom"]["format"] == "spdx"
+        ids = {
+            v["vuln_id"]
+            for v in api.get("/vulnerabilities", params={"version_id": version_id}).json()["items"]
+        }
+        assert "PYSEC-2018-28" in ids
