@@ -15,7 +15,7 @@ CraEvidenceError                      base of everything the client raises
     ├── NotFoundError                 404
     ├── BadRequestError               400/422 VALIDATION_ERROR
     ├── ConflictError                 409 CONFLICT
-    │   └── ReleaseBlockedError       409 RELEASE_BLOCKED (.blockers)
+    │   └── ReleaseBlockedError       409 RELEASE_BLOCKED (.blockers, .missing_items)
     ├── PayloadTooLargeError          413
     ├── RateLimitedError              429 (.retry_after seconds | None)
     └── ServerError                   5xx
@@ -134,7 +134,13 @@ class ApiError(CraEvidenceError):
         }
         cls = _class_for(status, code)
         if cls is ReleaseBlockedError:
-            return ReleaseBlockedError(status, blockers=_blockers(body, fields), **kwargs)
+            missing = fields.get("cra_missing_items")
+            return ReleaseBlockedError(
+                status,
+                blockers=_blockers(body, fields),
+                missing_items=[str(item) for item in missing] if isinstance(missing, list) else [],
+                **kwargs,
+            )
         if cls is RateLimitedError:
             return RateLimitedError(status, retry_after=retry_after, **kwargs)
         return cls(status, **kwargs)
@@ -167,8 +173,16 @@ class ConflictError(ApiError):
 class ReleaseBlockedError(ConflictError):
     """409 RELEASE_BLOCKED: the release policy is not met; `.blockers` says why."""
 
-    def __init__(self, status: int, *, blockers: list[VulnBlocker], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        *,
+        blockers: list[VulnBlocker],
+        missing_items: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.blockers = blockers
+        self.missing_items = missing_items or []
         super().__init__(status, **kwargs)
 
 

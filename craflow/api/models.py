@@ -6,7 +6,7 @@ so a server that adds or omits something does not break the pipeline.
 
 import json
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
@@ -208,8 +208,3 @@ class Page(ApiModel, Generic[T]):
     page: int | None = None
     per_page: int | None = None
     has_next: bool | None = None
-
-    @classmethod
-    def wrap_plain_list(cls, items: list[Any], *, page: int, per_page: int) -> dict[str, Any]:
-        """The envelope a server that answers with a bare array would have sent."""
-        return {"items": items, "page": page, "per_page": per_page}

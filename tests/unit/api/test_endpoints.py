@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from config.api import ApiSettings, RateLimitSettings
 from craflow.api import (
     ConflictError,
     CraEvidenceClient,
@@ -474,3 +475,25 @@ def test_compliance_report_streams_to_a_binary_stream(
     )
     client.compliance_report("s-1", io.BytesIO(), format="html")
     assert dict(server.last.url.params) == {"format": "html"}
+
+
+def test_ingest_streams_the_file_in_bounded_chunks(tmp_path: Path) -> None:
+    """The multipart body reaches the transport as a stream, never as one buffer."""
+    sbom = tmp_path / "big.json"
+    sbom.write_bytes(b"x" * (3 * 1024 * 1024))
+    chunk_sizes: list[int] = []
+
+    class CountingTransport(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            assert isinstance(request.stream, httpx.SyncByteStream)
+            for chunk in request.stream:
+                chunk_sizes.append(len(chunk))
+            return httpx.Response(201, json=SBOM)
+
+    settings = ApiSettings(url="https://cra.test", api_key=API_KEY)
+    with CraEvidenceClient(
+        settings, rates=RateLimitSettings(enabled=False), transport=CountingTransport()
+    ) as client:
+        client.ingest_sbom("v-1", sbom)
+    assert sum(chunk_sizes) > 3 * 1024 * 1024
+    assert max(chunk_sizes) <= 1024 * 1024

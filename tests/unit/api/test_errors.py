@@ -113,8 +113,12 @@ def test_release_blocked_carries_the_blockers() -> None:
         {"source": "cra_required", "vuln_id": "CVE-2024-2", "reason": "KEV"},
         "garbage",
     ]
-    error = ApiError.from_parts(409, _body(409, "RELEASE_BLOCKED", blockers=blockers))
+    body = _body(
+        409, "RELEASE_BLOCKED", blockers=blockers, cra_missing_items=["vulnerability_scan"]
+    )
+    error = ApiError.from_parts(409, body)
     assert isinstance(error, ReleaseBlockedError)
+    assert error.missing_items == ["vulnerability_scan"]
     assert [b.vuln_id for b in error.blockers] == ["CVE-2024-1", "CVE-2024-2"]
     assert error.blockers[1].source == "cra_required"
 
