@@ -162,4 +162,10 @@ class RateLimitSettings(CraflowSettings):
             "matches the sandbox's --rate-scale."
         ),
     )
+    log_wait_above_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=3600.0,
+        description="Pacing waits at least this long are logged at INFO (shorter ones at DEBUG).",
+    )
     enabled: bool = Field(default=True, description="Pace requests on the client side.")

@@ -4,8 +4,10 @@ Each `TokenBucket` starts full (`limit` tokens) and refills at `limit / window`,
 may burst up to the limit and then runs at the published rate. A bucket alone does not
 match a server's fixed or sliding window (a full bucket after an idle spell plus its refill
 can exceed one window), so every response's `X-RateLimit-Remaining` / `X-RateLimit-Reset`
-is authoritative: when the server says nothing is left until T, `acquire` waits until T.
-Local acquisitions count the server's remaining down so concurrent threads do not overshoot.
+is authoritative: while that count is fresh it alone decides (counted down locally, so
+concurrent threads do not overshoot), and when it says nothing is left until T, `acquire`
+waits until T. The local bucket decides only when the server has said nothing (no headers,
+or its last reset has passed).
 
 The clock and the sleep are injected so tests run in virtual time. `Pacer` is the small
 protocol the client paces through; the sweep may implement it with Prefect's global
@@ -130,16 +132,18 @@ class TokenBucket:
         remaining, reset = self._server_remaining, self._server_reset
         if reset is not None and now >= reset - _TOLERANCE:
             self._server_remaining = self._server_reset = None
-        elif reset is not None and remaining is not None and remaining <= 0:
-            return reset - now
+        elif reset is not None and remaining is not None:
+            # the server's count is fresh: it alone decides until its window resets
+            if remaining <= 0:
+                return reset - now
+            self._server_remaining = remaining - 1
+            return 0.0
         elapsed = now - self._origin
         arrival = max(self._arrival, elapsed)
         early = arrival - self._burst - elapsed
         if early > _TOLERANCE:
             return early
         self._arrival = arrival + self._interval
-        if self._server_remaining is not None:
-            self._server_remaining -= 1
         return 0.0
 
 
@@ -155,6 +159,7 @@ class BucketPacer:
     ) -> None:
         scale = settings.window_scale
         self._clock = clock
+        self._log_above = settings.log_wait_above_seconds
         self.buckets: dict[str, TokenBucket] = {
             READ: TokenBucket(settings.read_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
             WRITE: TokenBucket(settings.write_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
@@ -165,7 +170,8 @@ class BucketPacer:
     def acquire(self, bucket: str) -> None:
         waited = self.buckets[bucket].acquire()
         if waited > 0:
-            logger.debug("paced %s request for %.2f s", bucket, waited)
+            level = logging.INFO if waited >= self._log_above else logging.DEBUG
+            logger.log(level, "rate limit: waited %.2f s for the %s bucket", waited, bucket)
 
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
         remaining_text = headers.get("x-ratelimit-remaining")

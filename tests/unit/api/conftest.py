@@ -1,5 +1,6 @@
 """Fakes for the client tests: a virtual clock and a scripted mock server."""
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -73,6 +74,14 @@ def error_response(
         **extra,
     }
     return httpx.Response(status, json={"error": body}, headers={"X-Request-ID": request_id})
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the environment: keep the developer's or CI's variables out."""
+    for name in list(os.environ):
+        if name.startswith(("CRA_EVIDENCE_", "CRAFLOW_")):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture
