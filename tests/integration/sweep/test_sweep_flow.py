@@ -17,12 +17,16 @@ import httpx
 import pytest
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
+from typer.testing import CliRunner
 
 from config.api import ApiSettings, RateLimitSettings
 from craflow.api import CraEvidenceClient
-from craflow.evidence import open_archive
+from craflow.cli import app
+from craflow.evidence import open_archive, verify_run
 from craflow.sandbox.runner import start_sandbox
 from craflow.sweep import SweepFailedError, SweepOutcome, SweepSnapshot
+from flows.compare import compare_flow
+from flows.export import export_flow
 from flows.sweep import sweep_flow
 
 KEV_CVE = "CVE-2025-48384"  # in the CISA KEV catalogue the sandbox ships
@@ -186,3 +190,57 @@ def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
     stored = SweepSnapshot.from_json_dict(latest).index()
     assert stored["gamma/1.0.0"].error is not None
     assert [h.vuln_id for h in stored["alpha/1.0.0"].vulnerabilities] == [OSV_ID]
+
+
+def test_compare_flow_and_command_show_the_component_changes(
+    prefect_harness: None, portfolio: Any, sweep_env: str
+) -> None:
+    comparison = compare_flow("beta", "1.0.0", "2.0.0")
+    modified = [(m.name, m.old_version, m.new_version) for m in comparison.changes.modified]
+    assert modified == [("beta-lib", "1.0.0", "2.0.0")]
+    assert comparison.summary.unchanged == 1
+
+    result = CliRunner().invoke(app, ["compare", "--product", "beta", "1.0.0", "2.0.0", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["modified"] == 1
+
+    missing = CliRunner().invoke(app, ["compare", "--product", "beta", "1.0.0", "9.9.9"])
+    assert missing.exit_code == 3
+    assert "has no version '9.9.9'" in missing.stderr
+
+
+def test_export_flow_archives_the_technical_file_once_per_sbom(
+    prefect_harness: None, portfolio: Any, sweep_env: str
+) -> None:
+    first = export_flow("beta", "2.0.0", to=sweep_env)
+    assert first.written
+    names = {str(o["name"]) for o in first.objects}
+    assert {"technical-file.zip", "compliance-report.pdf", "export.json"} <= names
+    assert verify_run(first.run_uri).ok
+
+    again = CliRunner().invoke(
+        app, ["export", "--product", "beta", "--version", "2.0.0", "--to", sweep_env, "--json"]
+    )
+    assert again.exit_code == 0, again.output
+    reused = json.loads(again.stdout)
+    assert reused["written"] is False
+    assert reused["run_uri"] == first.run_uri
+
+
+def test_sweep_command_exits_3_and_prints_json_when_a_product_fails(
+    prefect_harness: None, portfolio: Any, sweep_env: str
+) -> None:
+    _control(portfolio, "scan-faults", {"product": "gamma", "mode": "fail", "reason": "injected"})
+    result = CliRunner().invoke(
+        app, ["sweep", "--product", "gamma,beta", "--export", sweep_env, "--json"]
+    )
+    assert result.exit_code == 3, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["products_total"] == 2
+    assert [f["product"] for f in outcome["products_failed"]] == ["gamma"]
+
+    ok = CliRunner().invoke(
+        app, ["sweep", "-p", "beta", "--states", "approved", "--export", sweep_env]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "1 products, 2 versions swept" in ok.stdout
