@@ -131,7 +131,11 @@ def trigger_release(
     ] = None,
     sbom_source: Annotated[
         str | None,
-        typer.Option(help="Generate the SBOM instead, e.g. requirements:requirements.txt."),
+        typer.Option(
+            "--from",
+            "--sbom-source",
+            help="Generate the SBOM in the flow: requirements:FILE, uv-lock:FILE, env:PYTHON.",
+        ),
     ] = None,
     fail_on: Annotated[
         str | None, typer.Option(help="Lowest blocking severity: critical|high|medium|low|none.")
