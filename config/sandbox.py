@@ -77,7 +77,10 @@ class SandboxSettings(CraflowSettings):
         default=10.0, ge=0.5, le=300.0, description="How long to wait for the server to stop."
     )
     password_hash_iterations: int = Field(
-        default=50_000, ge=1_000, le=10_000_000, description="PBKDF2 rounds for user passwords."
+        default=10_000,
+        ge=1_000,
+        le=10_000_000,
+        description="PBKDF2 rounds for user passwords (a local test server; keeps start-up fast).",
     )
     api_key_random_bytes: int = Field(
         default=24, ge=16, le=64, description="Random bytes in a generated API key."

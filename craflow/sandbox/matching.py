@@ -103,7 +103,9 @@ def bundled_data_dir() -> Path:
 class VulnDb:
     """OSV records indexed by (ecosystem, normalised name), plus the KEV CVE set.
 
-    `load_in_background()` reads the bundled data in a thread; `match` waits for it.
+    The bundled data is read once, in a background thread started by the first
+    `load_in_background()` (the first scan, or start-up of `craflow sandbox`), so a
+    sandbox that never scans never pays for it; `match` and `add` wait for it.
     """
 
     def __init__(self, extra_osv_paths: Iterable[Path] = ()) -> None:
@@ -113,11 +115,19 @@ class VulnDb:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._error: Exception | None = None
+        self._started = False
 
     def load_in_background(self) -> None:
+        """Start loading once; later calls do nothing."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
         threading.Thread(target=self._load, name="sandbox-vulndb", daemon=True).start()
 
     def load_now(self) -> None:
+        with self._lock:
+            self._started = True
         self._load()
 
     def _load(self) -> None:
@@ -142,6 +152,7 @@ class VulnDb:
         return self._ready.is_set()
 
     def wait_ready(self, timeout: float | None = None) -> None:
+        self.load_in_background()
         self._ready.wait(timeout)
         if self._error is not None:
             raise RuntimeError(f"vulnerability data failed to load: {self._error}")

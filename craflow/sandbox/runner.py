@@ -57,19 +57,28 @@ class SandboxServer:
         osv_paths: Sequence[Path],
     ) -> None:
         self.settings = settings
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.bind((settings.host, settings.port))
+            self.sock.listen(socket.SOMAXCONN)  # connections wait in the backlog until uvicorn runs
+        except BaseException:
+            self.sock.close()
+            raise
         self._tmp = (
             None if data_dir is not None else Path(tempfile.mkdtemp(prefix="craflow-sandbox-"))
         )
-        self.data_dir = data_dir if data_dir is not None else self._tmp
-        assert self.data_dir is not None
-        self.state = open_state(settings, self.data_dir, tuple(osv_paths))
-        seeded = seed_default(self.state, api_key)
+        self.data_dir: Path = data_dir if data_dir is not None else Path(str(self._tmp))
+        try:
+            self.state = open_state(settings, self.data_dir, tuple(osv_paths))
+            seeded = seed_default(self.state, api_key)
+        except BaseException:
+            self.sock.close()
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
         self.engine = ScanEngine(self.state)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.bind((settings.host, settings.port))
-        self.sock.listen(socket.SOMAXCONN)  # connections wait in the backlog until uvicorn runs
         port = self.sock.getsockname()[1]
         url = f"http://{settings.host}:{port}"
         self.info = RunningSandbox(
@@ -99,6 +108,7 @@ class SandboxServer:
 
     def run_foreground(self) -> None:
         """Serve until interrupted (Ctrl-C stops uvicorn cleanly)."""
+        self.state.vulndb.load_in_background()
         self.engine.start()
         self.server.run(sockets=[self.sock])
 

@@ -47,6 +47,7 @@ def trigger_scan(state: SandboxState, org_id: str, version: sqlite3.Row) -> dict
                 state.now_iso(),
             ),
         )
+    state.vulndb.load_in_background()  # overlaps the first load with the scan's delay
     state.audit(
         org_id,
         "scan.triggered",

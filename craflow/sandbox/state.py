@@ -64,7 +64,6 @@ def open_state(
     blobs = BlobStore(data_dir / "blobs")
     blobs.recover(lambda: [row["sha256"] for row in db.all("SELECT DISTINCT sha256 FROM sboms")])
     vulndb = VulnDb(osv_paths)
-    vulndb.load_in_background()
     return SandboxState(
         settings=settings,
         data_dir=data_dir,
