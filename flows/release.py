@@ -12,7 +12,6 @@ error; the verdict is the state message). Every ending carries a
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from config.release import ReleaseSettings
-from craflow.api import Comparison, CraEvidenceError, ReleaseBlockedError, Version
+from craflow.api import CraEvidenceError, Download, ReleaseBlockedError, Version
 from craflow.evidence import EvidenceError
 from craflow.exitcodes import ExitCode
 from craflow.release.ci import detect_ci
@@ -38,10 +37,11 @@ from craflow.release.gate import (
 from craflow.release.outcome import ReleaseOutcome
 from craflow.release.polling import PollSchedule
 from craflow.release.report import diff_rows, finding_from, finding_rows, summary_markdown
+from craflow.release.run import ReleaseRun
 from craflow.release.states import TransitionError, check_state
 from craflow.sbom.errors import SbomError
 from tasks import events
-from tasks.artifacts import artifact_key, publish_link, publish_markdown, publish_table
+from tasks.artifacts import publish_link, publish_markdown, publish_table
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
     ArchiveFile,
@@ -52,7 +52,7 @@ from tasks.export import (
 )
 from tasks.products import find_previous_release, resolve_product, resolve_version
 from tasks.promote import deprecate_version, promote_version
-from tasks.sbom import QualitySummary, SbomFile, check_sbom_quality, obtain_sbom
+from tasks.sbom import SbomFile, check_sbom_quality, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
 from tasks.vulnerabilities import compare_versions, list_vulnerabilities
@@ -70,39 +70,6 @@ EXPECTED_ERRORS = (
 )
 
 
-@dataclass
-class _Run:
-    """What the run learned so far (filled step by step; turned into the outcome)."""
-
-    product: str
-    version: str
-    settings: ReleaseSettings
-    ci: dict[str, str]
-    facts: dict[str, Any]
-    gate: GateVerdict | None = None
-    comparison: Comparison | None = None
-    quality: QualitySummary | None = None
-
-    def outcome(
-        self, verdict: str, exit_code: int, reasons: list[str], **more: Any
-    ) -> ReleaseOutcome:
-        return ReleaseOutcome.model_validate(
-            {
-                "product": self.product,
-                "version": self.version,
-                "verdict": verdict,
-                "exit_code": exit_code,
-                "reasons": reasons,
-                "ci": self.ci,
-                **self.facts,
-                **more,
-            }
-        )
-
-    def key(self, *parts: str) -> str:
-        return artifact_key("release", self.product, self.version, *parts)
-
-
 def _tag_flow_run(product: str, version: str) -> None:
     run_id = flow_run.id
     if not run_id:
@@ -113,9 +80,9 @@ def _tag_flow_run(product: str, version: str) -> None:
         client.update_flow_run(run_id, tags=sorted({*current.tags, *wanted}))
 
 
-def _finish(run: _Run, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
+def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
     """Publish the summary and the event, then end the run in the state the verdict calls for."""
-    score = run.quality.score if run.quality else None
+    score = run.quality_score
     publish_markdown(
         run.key("summary"),
         summary_markdown(outcome, gate=run.gate, comparison=run.comparison, quality_score=score),
@@ -137,7 +104,7 @@ def _finish(run: _Run, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
 
 
 def _obtain(
-    run: _Run, sbom: str | None, sbom_source: str | None, work: Path, previous: str | None
+    run: ReleaseRun, sbom: str | None, sbom_source: str | None, work: Path, previous: str | None
 ) -> tuple[SbomFile, Version, Version | None]:
     sbom_future = obtain_sbom.submit(sbom, sbom_source, run.product, run.version, work)
     product = resolve_product(run.product)
@@ -152,12 +119,12 @@ def _obtain(
     prior = previous_future.result()
     if prior is not None:
         run.facts.update(previous_version=prior.version_number, previous_version_id=prior.id)
-    run.quality = quality_future.result()
+    run.quality_score = quality_future.result().score
     return sbom_file, version, prior
 
 
 def _gate(
-    run: _Run,
+    run: ReleaseRun,
     policy: GatePolicy,
     version: Version,
     prior: Version | None,
@@ -190,7 +157,7 @@ def _gate(
 
 
 def _export(
-    run: _Run,
+    run: ReleaseRun,
     *,
     export: str | None,
     retain_years: int | None,
@@ -199,19 +166,26 @@ def _export(
     sbom_id: str,
     work: Path,
     status_json: dict[str, Any],
+    verdict: str,
 ) -> None:
+    """Archive the evidence: all of it for a passed release; SBOM and verdict when blocked."""
     archive_uri = export or run.settings.export
-    done = find_archived_release(archive_uri, run.product, run.version, sbom_file.sha256)
+    done = find_archived_release(
+        archive_uri, run.product, run.version, sbom_file.sha256, verdict=verdict
+    )
     if done is None:
-        tech = fetch_technical_file.submit(version.id, work / "export")
-        report = fetch_compliance_report.submit(sbom_id, work / "export")
         ext = ".xml" if sbom_file.path.lower().endswith(".xml") else ".json"
         name = f"sbom.{'spdx' if sbom_file.format == 'spdx' else 'cdx'}{ext}"
         files = [ArchiveFile(name=name, path=sbom_file.path)]
-        for fname, download in (
-            ("technical-file.zip", tech.result()),
-            ("compliance-report.pdf", report.result()),
-        ):
+        downloads: list[tuple[str, Download]] = []
+        if verdict == "passed":
+            tech = fetch_technical_file.submit(version.id, work / "export")
+            report = fetch_compliance_report.submit(sbom_id, work / "export")
+            downloads = [
+                ("technical-file.zip", tech.result()),
+                ("compliance-report.pdf", report.result()),
+            ]
+        for fname, download in downloads:
             files.append(
                 ArchiveFile(
                     name=fname,
@@ -236,6 +210,7 @@ def _export(
             files=files,
             documents=documents,
             retain_years=retain_years,
+            verdict=verdict,
         )
         run.facts["exported"] = True
     run.facts["archive_uri"] = done.run_uri
@@ -248,7 +223,9 @@ def _export(
         )
 
 
-def _release(run: _Run, policy: GatePolicy, params: dict[str, Any], work: Path) -> ReleaseOutcome:
+def _release(
+    run: ReleaseRun, policy: GatePolicy, params: dict[str, Any], work: Path
+) -> ReleaseOutcome:
     sbom_file, version, prior = _obtain(
         run, params["sbom"], params["sbom_source"], work, params["previous"]
     )
@@ -286,13 +263,23 @@ def _release(run: _Run, policy: GatePolicy, params: dict[str, Any], work: Path) 
         status.release_policy_status == "ready",
         tuple(status.cra_missing_items),
     )
-    verdict = (
-        _gate(run, policy, version, prior)
-        if False
-        else _gate(run, policy, version, prior, readiness)
-    )
+    verdict = _gate(run, policy, version, prior, readiness)
+    archive_args: dict[str, Any] = {
+        "export": params["export"],
+        "retain_years": params["retain_years"],
+        "version": version,
+        "sbom_file": sbom_file,
+        "sbom_id": upload.sbom_id,
+        "work": work,
+        "status_json": status.model_dump(mode="json"),
+    }
     if not verdict.passed:
-        return run.outcome("failed", verdict.exit_code, list(verdict.reasons))
+        reasons = list(verdict.reasons)
+        try:
+            _export(run, **archive_args, verdict="failed")
+        except EvidenceError as exc:  # the verdict stands; say that its record is missing
+            reasons.append(f"verdict not archived: {one_line(exc)}")
+        return run.outcome("failed", verdict.exit_code, reasons)
     target = params["promote"]
     if target != "none":
         try:
@@ -316,16 +303,7 @@ def _release(run: _Run, policy: GatePolicy, params: dict[str, Any], work: Path) 
         deprecation = deprecate_version.submit(
             run.facts["product_id"], prior.id, prior.version_number, version.id
         )
-    _export(
-        run,
-        export=params["export"],
-        retain_years=params["retain_years"],
-        version=version,
-        sbom_file=sbom_file,
-        sbom_id=upload.sbom_id,
-        work=work,
-        status_json=status.model_dump(mode="json"),
-    )
+    _export(run, **archive_args, verdict="passed")
     if deprecation is not None:
         deprecation.result()
         run.facts["deprecated_previous"] = True
@@ -360,7 +338,7 @@ def release_flow(  # noqa: PLR0917 - the flow's parameters are its public, fixed
     Prefect Secret block named in `ReleaseSettings.secret_block_name`.
     """
     settings = ReleaseSettings()
-    run = _Run(
+    run = ReleaseRun(
         product, version, settings, dict(ci) if ci is not None else detect_ci(os.environ), {}
     )
     _tag_flow_run(product, version)

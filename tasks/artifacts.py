@@ -1,22 +1,14 @@
-"""Artifact keys and small helpers that publish the run's artifacts to the Prefect UI.
+"""Small helpers that publish a run's artifacts to the Prefect UI.
 
 Prefect accepts keys of lowercase letters, digits and dashes only;
-`artifact_key` turns any product or version text into one.
+`artifact_key` (from `craflow.release.run`, re-exported here) makes one from any text.
 """
 
-import re
 from collections.abc import Sequence
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-_NOT_ALLOWED = re.compile(r"[^a-z0-9]+")
-
-
-def artifact_key(*parts: str) -> str:
-    """A valid artifact key from *parts*: lowercase, digits, single dashes (`1.2.0` → `1-2-0`)."""
-    text = "-".join(parts).lower()
-    key = _NOT_ALLOWED.sub("-", text).strip("-")
-    return key or "craflow"
+from craflow.release.run import artifact_key
 
 
 def publish_markdown(key: str, markdown: str, description: str) -> None:
@@ -32,3 +24,6 @@ def publish_table(key: str, rows: Sequence[dict[str, object]], description: str)
 def publish_link(key: str, link: str, text: str, description: str) -> None:
     """A link artifact under *key*."""
     create_link_artifact(link, link_text=text, key=key, description=description)
+
+
+__all__ = ["artifact_key", "publish_link", "publish_markdown", "publish_table"]

@@ -65,13 +65,14 @@ def _archive(archive_uri: str | None, retain_years: int | None) -> EvidenceArchi
 
 
 def _existing_run(
-    archive: EvidenceArchive, product: str, version: str, sbom_sha256: str
+    archive: EvidenceArchive, product: str, version: str, sbom_sha256: str, verdict: str
 ) -> ArchivedRun | None:
     for run_uri in reversed(archive.list_runs(product, version)):
         with tempfile.TemporaryDirectory(prefix="craflow-manifest-") as folder:
             local = fetch_to_path(run_uri + "manifest.json", Path(folder) / "manifest.json")
             manifest = manifest_from_json(local.read_bytes(), where=run_uri)
-        if manifest.extra.get("sbom_sha256") == sbom_sha256:
+        extra = manifest.extra
+        if extra.get("sbom_sha256") == sbom_sha256 and extra.get("verdict", "passed") == verdict:
             objects: list[dict[str, str | int]] = [
                 {"name": o.name, "uri": o.uri, "size": o.size, "sha256": o.sha256}
                 for o in manifest.objects
@@ -82,10 +83,15 @@ def _existing_run(
 
 @task(name="find-archived-release", cache_policy=NO_CACHE)
 def find_archived_release(
-    archive_uri: str | None, product: str, version: str, sbom_sha256: str
+    archive_uri: str | None,
+    product: str,
+    version: str,
+    sbom_sha256: str,
+    *,
+    verdict: str = "passed",
 ) -> ArchivedRun | None:
-    """The finished run folder that already holds this SBOM's release evidence, if any."""
-    return _existing_run(_archive(archive_uri, None), product, version, sbom_sha256)
+    """The finished run folder that already holds this SBOM's evidence for *verdict*, if any."""
+    return _existing_run(_archive(archive_uri, None), product, version, sbom_sha256, verdict)
 
 
 @task(name="archive-release", cache_policy=NO_CACHE)
@@ -99,13 +105,15 @@ def archive_release(
     files: list[ArchiveFile],
     documents: dict[str, object],
     retain_years: int | None = None,
+    verdict: str = "passed",
 ) -> ArchivedRun:
     """Write *files* and JSON *documents* to a new run folder, then its manifest (last).
 
-    Skips the write when a finished run for the same SBOM SHA-256 exists.
+    Skips the write when a finished run for the same SBOM SHA-256 and *verdict* exists
+    (a blocked release archives its SBOM and verdict; a later pass archives everything).
     """
     archive = _archive(archive_uri, retain_years)
-    existing = _existing_run(archive, product, version, sbom_sha256)
+    existing = _existing_run(archive, product, version, sbom_sha256, verdict)
     if existing is not None:
         return existing
     run = archive.start_run(product, version, run_id=run_id)
@@ -118,7 +126,9 @@ def archive_release(
         )
     for name, document in documents.items():
         run.put_json(name, document)
-    manifest = run.finish(extra={"sbom_sha256": sbom_sha256, "flow_run_id": run_id})
+    manifest = run.finish(
+        extra={"sbom_sha256": sbom_sha256, "flow_run_id": run_id, "verdict": verdict}
+    )
     objects: list[dict[str, str | int]] = [
         {"name": o.name, "uri": o.uri, "size": o.size, "sha256": o.sha256} for o in manifest.objects
     ]

@@ -161,6 +161,7 @@ def test_blocked_then_fixed_release_with_rerun(
     assert blocked["verdict"] == "failed"
     assert "GHSA-x84v-xcm2-53pg" in blocked["reasons"][0]
     assert blocked["promoted_to"] is None
+    assert verify_run(blocked["archive_uri"]).ok  # the SBOM and gate.json of the verdict
     assert box.version("widget", "1.1")["release_state"] == "draft"
 
     # 1.2: fixed, promoted, 1.0 deprecated, evidence archived and verifiable
