@@ -22,6 +22,11 @@ def _fail(message: str, code: ExitCode) -> typer.Exit:
     return typer.Exit(int(code))
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def _deploy_settings() -> DeploySettings:
     try:
         return DeploySettings()
@@ -64,6 +69,10 @@ def deploy() -> None:
         ids = deploy_all(settings)
     except (NoPrefectServerError, ValueError) as exc:
         raise _fail(str(exc), ExitCode.CONFIGURATION) from None
+    except Exception as exc:  # the server refused or is unreachable: one line, no traceback
+        raise _fail(
+            f"could not register the deployments: {_one_line(exc)}", ExitCode.ERROR
+        ) from None
     typer.echo(
         f"registered {len(ids)} deployments with work pool {settings.work_pool!r}; "
         f"start a worker with: prefect worker start --pool {settings.work_pool}"
@@ -94,15 +103,20 @@ def setup(
         raise _fail(str(exc), ExitCode.CONFIGURATION) from None
     raw_key = os.environ.get("CRA_EVIDENCE_API_KEY", "").strip() if api_key_env else ""
     api_key = SecretStr(raw_key) if raw_key else None
-    steps = asyncio.run(
-        run_setup(
-            block_name=ReleaseSettings().secret_block_name,
-            api_key=api_key,
-            pool_name=settings.work_pool,
-            pool_type=settings.work_pool_type,
-            limits=limit_specs(RateLimitSettings(), SweepSettings().pacer_limit_prefix).values(),
+    try:
+        steps = asyncio.run(
+            run_setup(
+                block_name=ReleaseSettings().secret_block_name,
+                api_key=api_key,
+                pool_name=settings.work_pool,
+                pool_type=settings.work_pool_type,
+                limits=limit_specs(
+                    RateLimitSettings(), SweepSettings().pacer_limit_prefix
+                ).values(),
+            )
         )
-    )
+    except Exception as exc:  # the server refused or is unreachable: one line, no traceback
+        raise _fail(f"setup stopped: {_one_line(exc)}", ExitCode.ERROR) from None
     for step in steps:
         typer.echo(f"{step.what:<13} {step.name:<28} {step.outcome}")
     if any(step.outcome == "skipped" for step in steps):
@@ -185,9 +199,9 @@ def trigger_release(
         event_id = emit_release_requested(request, timeout=settings.emit_timeout_seconds)
     except NoPrefectServerError as exc:
         raise _fail(str(exc), ExitCode.CONFIGURATION) from None
-    except (TimeoutError, OSError) as exc:
+    except Exception as exc:  # unreachable or refused: one line, no traceback
         raise _fail(
-            f"the Prefect server did not accept the event: {exc!r}", ExitCode.ERROR
+            f"the Prefect server did not accept the event: {_one_line(exc)}", ExitCode.ERROR
         ) from None
     typer.echo(f"emitted craflow.release.requested for {product} {version} (event {event_id})")
 

@@ -111,3 +111,18 @@ def test_bad_deploy_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) 
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == ExitCode.CONFIGURATION
     assert "CRAFLOW_DEPLOY_SERVE_LIMIT" in result.output
+
+
+def test_an_unreachable_prefect_server_is_one_line_not_a_traceback(
+    emitted: list[ReleaseRequest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(request: ReleaseRequest, *, timeout: float) -> str:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)")
+
+    monkeypatch.setattr(deployments.events, "emit_release_requested", refuse)
+    result = runner.invoke(
+        app, ["trigger-release", "--product", "webshop", "--version", "1", "--sbom", "s3://b/k"]
+    )
+    assert result.exit_code == ExitCode.ERROR
+    assert "did not accept the event: ConnectionRefusedError" in result.output
+    assert "Traceback" not in result.output
