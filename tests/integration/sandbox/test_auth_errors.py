@@ -138,3 +138,15 @@ def test_oidc_exchange_gives_a_usable_token(sandbox: RunningSandbox) -> None:
         token = http.post("/api/v1/oidc/token", json={"github_token": "gh-token"}).json()
     with client(sandbox, token["access_token"]) as api:
         assert api.get("/products").status_code == 200
+
+
+def test_filters_naming_another_tenants_resources_find_nothing(sandbox: RunningSandbox) -> None:
+    with client(sandbox) as api:
+        product_id, version_id = new_version(api, "filtered")
+    with control(sandbox) as ctl:
+        other_key = ctl.post("/organisations", json={"name": "Else"}).json()["api_key"]
+    with client(sandbox, other_key) as stranger:
+        for params in ({"version_id": version_id}, {"product_id": product_id}, {}):
+            listed = stranger.get("/vulnerabilities", params=params)
+            assert listed.status_code == 200
+            assert listed.json()["total"] == 0
