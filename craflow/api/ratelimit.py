@@ -96,7 +96,9 @@ class TokenBucket:
         self._origin = clock()  # times below are kept relative to it: small floats stay exact
         self._arrival = 0.0  # when the bucket is full again
         self._server_remaining: int | None = None
-        self._server_reset: float | None = None
+        self._server_reset: float | None = None  # when to stop waiting (capped)
+        self._server_window: float | None = None  # the reset as the server sent it
+        self._sent_unseen = 0  # sent while the server's count was unknown
 
     def acquire(self) -> float:
         """Take one token, sleeping as long as needed; return the seconds waited."""
@@ -117,21 +119,24 @@ class TokenBucket:
             now = self._clock()
             if reset <= now + _TOLERANCE:
                 return
-            reset = min(reset, now + self.window_seconds)
-            known = self._server_reset
+            known = self._server_window  # windows are told apart by the reset the server sent
             if known is not None and reset < known - _TOLERANCE:
                 return  # an answer from a window already over
             if known is not None and abs(reset - known) <= _TOLERANCE:
                 current = self._server_remaining
                 self._server_remaining = remaining if current is None else min(current, remaining)
             else:
-                self._server_remaining = remaining
-                self._server_reset = reset
+                # a new window: the requests sent since the count was unknown, other than
+                # the one answered, may reach the server after it
+                self._server_remaining = max(0, remaining - max(0, self._sent_unseen - 1))
+                self._server_window = reset
+                self._server_reset = min(reset, now + self.window_seconds)  # never trust more
+                self._sent_unseen = 0
 
     def _take_or_wait(self, now: float) -> float:
         remaining, reset = self._server_remaining, self._server_reset
         if reset is not None and now >= reset - _TOLERANCE:
-            self._server_remaining = self._server_reset = None
+            self._server_remaining = self._server_reset = self._server_window = None
         elif reset is not None and remaining is not None:
             # the server's count is fresh: it alone decides until its window resets
             if remaining <= 0:
@@ -144,6 +149,7 @@ class TokenBucket:
         if early > _TOLERANCE:
             return early
         self._arrival = arrival + self._interval
+        self._sent_unseen += 1
         return 0.0
 
 

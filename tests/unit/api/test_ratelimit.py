@@ -72,12 +72,34 @@ def test_remaining_is_counted_down_locally(clock: FakeClock) -> None:
     assert bucket.acquire() == pytest.approx(20.0)
 
 
+def test_a_rounded_up_reset_beyond_one_window_is_still_one_window(clock: FakeClock) -> None:
+    bucket = TokenBucket(300, 10.0, clock=clock, sleep=clock.sleep)
+    reset = START + 10.7  # a server rounding its reset up to whole seconds
+    bucket.observe(3, reset)
+    clock.now += 0.2
+    bucket.observe(5, reset)  # the same window, answered out of order: the lower count stays
+    for _ in range(3):
+        assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(10.0 - 0.2)  # capped at one window from observe
+
+
+def test_requests_in_flight_when_a_window_is_learned_are_counted(clock: FakeClock) -> None:
+    bucket = TokenBucket(300, 60.0, clock=clock, sleep=clock.sleep)
+    for _ in range(4):  # four threads send before any answer arrives
+        bucket.acquire()
+    bucket.observe(10, START + 20)  # the first answer; three more may still be counted
+    for _ in range(7):
+        assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(20.0)
+
+
 def test_stale_and_absurd_observations(clock: FakeClock) -> None:
     bucket = TokenBucket(300, 60.0, clock=clock, sleep=clock.sleep)
     bucket.observe(0, START + 1e9)  # absurdly far: capped at one window
     assert bucket.acquire() == pytest.approx(60.0)
     bucket.observe(0, clock.now - 1)  # already past: ignored
     assert bucket.acquire() == 0.0
+    bucket = TokenBucket(300, 60.0, clock=clock, sleep=clock.sleep)
     bucket.observe(5, clock.now + 30)
     bucket.observe(9, clock.now + 30)  # same window: the lower count stays
     bucket.observe(100, clock.now + 10)  # an older window's answer: ignored
