@@ -83,6 +83,8 @@ def demo(
     folder = (workdir or Path(tempfile.mkdtemp(prefix="craflow-demo-"))).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sandbox").mkdir(exist_ok=True)
+    if not verbose:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the S3 endpoint's access log
     typer.echo(f"craflow demo: starting the sandbox and a loopback S3 endpoint in {folder}")
     with demo_surroundings(settings, folder) as surroundings:
         api_url: str | None = None
@@ -94,7 +96,6 @@ def demo(
         )
         if not verbose:
             env["PREFECT_LOGGING_LEVEL"] = "WARNING"
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the S3 endpoint's access log
         apply_environment(process_environment(), env)
 
         from craflow.demo.pipeline import check_prefect_isolation, demo_succeeded, run_pipeline
