@@ -30,9 +30,17 @@ def product_dict(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def find_product(state: SandboxState, org_id: str, ref: str) -> sqlite3.Row:
-    """A product of *org_id* by UUID or slug; 404 for anything else, other tenants included."""
-    column = "id" if is_uuid(ref) else "slug"
-    row = state.db.one(f"SELECT * FROM products WHERE org_id = ? AND {column} = ?", (org_id, ref))  # noqa: S608
+    """A product of *org_id* by UUID or slug; 404 for anything else, other tenants included.
+
+    A name that `/ci/upload` turned into a slug (`My App` -> `my-app`) finds it too.
+    """
+    if is_uuid(ref):
+        row = state.db.one("SELECT * FROM products WHERE org_id = ? AND id = ?", (org_id, ref))
+    else:
+        row = state.db.one(
+            "SELECT * FROM products WHERE org_id = ? AND slug IN (?, ?)",
+            (org_id, ref, slugify(ref)),
+        )
     if row is None:
         raise not_found("Product", ref)
     return row

@@ -158,3 +158,15 @@ def test_compare_two_real_sboms_and_export(sandbox: RunningSandbox) -> None:
             "/ci/export", params={"product": "shop", "version": "2.0", "format": "sbom-data"}
         )
         assert json.loads(raw.content) == doc
+
+
+def test_ci_upload_by_product_name_reuses_the_created_product(sandbox: RunningSandbox) -> None:
+    with client(sandbox) as api:
+        first = ci_upload(
+            api, "My App", "1.0", cyclonedx(REQUESTS_2_19), "bom.json", target_markets="EU"
+        )
+        assert first.json()["product"]["slug"] == "my-app"
+        second = ci_upload(api, "My App", "1.1", cyclonedx(REQUESTS_2_19), "bom.json")
+        assert second.status_code == 201, second.text
+        assert second.json()["product"]["id"] == first.json()["product"]["id"]
+        assert second.json()["product"]["created"] is False
