@@ -1,0 +1,105 @@
+"""SBOM generation: craflow against cyclonedx-py, and a synthetic 10,000-package lockfile.
+
+Run: .venv/bin/python benchmarks/sbom_generate.py [PYTHON_OR_VENV]
+Each measurement runs in a fresh subprocess; it prints wall time and peak RSS (MB).
+Both tools validate strictly (craflow: jsonschema-rs; cyclonedx-py: the library's validator).
+"""
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+CYCLONEDX_PY = str(Path(sys.executable).parent / "cyclonedx-py")
+CRAFLOW = str(Path(sys.executable).parent / "craflow")
+
+
+def measure(label: str, argv: list[str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-200:]}"
+    note = "" if peak > before else " (peak not above an earlier child)"
+    print(f"{label:<44} {elapsed:7.2f} s  peak {peak / 1024:7.1f} MB{note}  {status}")
+    return elapsed
+
+
+def synthetic_uv_lock(path: Path, count: int) -> None:
+    lines = ["version = 1", 'requires-python = ">=3.11"', ""]
+    for i in range(count):
+        deps = f'dependencies = [{{ name = "pkg-{i - 1}" }}]\n' if i else ""
+        lines.append(
+            f'[[package]]\nname = "pkg-{i}"\nversion = "1.{i}.0"\n'
+            f'source = {{ registry = "https://pypi.org/simple" }}\n{deps}'
+            f'sdist = {{ url = "https://files.pythonhosted.org/p/pkg-{i}-1.{i}.0.tar.gz", '
+            f'hash = "sha256:{i:064x}", size = 1 }}\n'
+        )
+    path.write_text("\n".join(lines))
+
+
+def main() -> None:
+    target = sys.argv[1] if len(sys.argv) > 1 else str(Path(PYTHON).parent.parent)
+    python = target if not Path(target).is_dir() else str(Path(target) / "bin" / "python")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        print(f"environment: {target}")
+        ours = measure(
+            "craflow sbom generate --from env (validated)",
+            [
+                CRAFLOW,
+                "sbom",
+                "generate",
+                "--from",
+                "env",
+                target,
+                "-o",
+                str(out / "ours.json"),
+                "--product",
+                "bench",
+                "--version",
+                "1",
+            ],
+        )
+        theirs = measure(
+            "cyclonedx-py environment (validated)",
+            [CYCLONEDX_PY, "environment", python, "--validate", "-o", str(out / "theirs.json")],
+        )
+        print(f"ratio cyclonedx-py / craflow: {theirs / ours:.1f}x")
+        lock = out / "uv.lock"
+        synthetic_uv_lock(lock, 10_000)
+        measure(
+            "craflow, synthetic uv.lock, 10,000 packages",
+            [
+                CRAFLOW,
+                "sbom",
+                "generate",
+                "--from",
+                "uv-lock",
+                str(lock),
+                "-o",
+                str(out / "big.json"),
+                "--product",
+                "bench",
+                "--version",
+                "1",
+            ],
+        )
+        measure(
+            "craflow sbom check on that 10,000 SBOM",
+            [CRAFLOW, "sbom", "check", str(out / "big.json"), "--json"],
+        )
+        print(
+            f"sizes: ours {os.path.getsize(out / 'ours.json')} B, "
+            f"10k {os.path.getsize(out / 'big.json')} B"
+        )
+
+
+if __name__ == "__main__":
+    main()
