@@ -17,6 +17,7 @@ from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 from pydantic import ValidationError
 
 from config.deploy import DeploySettings
+from deployments.build import release_trigger
 from deployments.triggers import (
     RELEASE_EVENT_PARAMETERS,
     RELEASE_REQUESTED,
@@ -143,3 +144,14 @@ def test_a_version_that_looks_like_a_number_stays_a_string() -> None:
     assert rendered["version"] == "2.0"
     assert rendered["promote"] == "none"
     assert rendered["new_only"] is False
+
+
+def test_the_python_trigger_is_the_prefect_yaml_trigger() -> None:
+    (from_yaml,) = _deployment("release-on-event")["triggers"]
+    built = release_trigger()
+    assert built.name == from_yaml["name"]
+    assert built.expect == set(from_yaml["expect"])
+    assert built.match.model_dump() == from_yaml["match"]
+    assert built.parameters == from_yaml["parameters"]
+    assert built.posture == "Reactive"
+    assert built.threshold == 1
