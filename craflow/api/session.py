@@ -144,6 +144,9 @@ class ApiSession:
                     upload=upload,
                     headers=headers,
                 )
+                self._pacer.observe(bucket, response.headers)
+                if response.status_code < 400 and not stream:
+                    _read_and_close(response)  # a body cut mid-way is a failed attempt too
             except httpx.TransportError as exc:
                 outcome = Outcome(failure=classify(exc))
                 reason = retry_reason(
@@ -163,10 +166,7 @@ class ApiSession:
                     headers=httpx.Headers(),
                 )
                 continue
-            self._pacer.observe(bucket, response.headers)
             if response.status_code < 400:
-                if not stream:
-                    self._read(response, method, path)
                 return response
             error = self._error(response, method, path)
             if (
@@ -230,14 +230,6 @@ class ApiSession:
             )
             return self._client.send(request, stream=True)
 
-    def _read(self, response: httpx.Response, method: str, path: str) -> None:
-        try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise translate(exc, method, path) from exc
-        finally:
-            response.close()
-
     def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
         limit = self._settings.error_body_max_bytes
         content = b""
@@ -292,6 +284,13 @@ class ApiSession:
             delay,
         )
         self._sleep(delay)
+
+
+def _read_and_close(response: httpx.Response) -> None:
+    try:
+        response.read()
+    finally:
+        response.close()
 
 
 def decode_json(response: httpx.Response, path: str) -> object:

@@ -1,7 +1,7 @@
 """The retry loop: what is repeated, how long it waits, the idempotency key, the logs."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -221,6 +221,32 @@ def test_safe_patch_is_repeated_after_a_read_timeout(
     server.queue += [httpx.Response(502), httpx.Response(200, json={"id": "u-1"})]
     client.update_vulnerability("u-1", status="fixed")
     assert len(server.requests) == 4
+
+
+def _cut_body(request: httpx.Request) -> httpx.Response:
+    def body() -> Iterator[bytes]:
+        yield b'{"id": "p-1", "na'
+        raise httpx.RemoteProtocolError("peer closed connection", request=request)
+
+    return httpx.Response(200, content=body(), headers={"Content-Type": "application/json"})
+
+
+def test_a_get_whose_body_is_cut_is_retried(
+    client: CraEvidenceClient, server: MockServer, clock: FakeClock
+) -> None:
+    server.queue += [_cut_body, httpx.Response(200, json=PRODUCT)]
+    assert client.get_product("p-1").id == "p-1"
+    assert len(server.requests) == 2
+    assert clock.sleeps == [pytest.approx(0.25)]
+
+
+def test_a_post_whose_body_is_cut_is_not_repeated(
+    client: CraEvidenceClient, server: MockServer
+) -> None:
+    server.queue.append(_cut_body)
+    with pytest.raises(NetworkError, match="connection lost on POST /products"):
+        client.create_product("Widget")
+    assert len(server.requests) == 1
 
 
 def test_connect_error_after_all_attempts_is_a_network_error(
