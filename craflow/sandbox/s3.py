@@ -27,7 +27,7 @@ class LocalS3:
 @contextmanager
 def start_local_s3(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[LocalS3]:
     """Run moto's S3 server on `host` (a free port when `port` is 0) until the block ends."""
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - moto is slow to import
+    from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
