@@ -1,7 +1,6 @@
 """`craflow compare`: what changed between two versions of a product."""
 
-# ruff: noqa: PLC0415
-# (heavy imports stay inside the command so `craflow --help` stays fast)
+# Prefect and the flows are imported inside the commands so `craflow --help` stays fast.
 
 from typing import Annotated
 

@@ -1,7 +1,6 @@
 """`craflow export`: archive the evidence of a version released earlier."""
 
-# ruff: noqa: PLC0415
-# (heavy imports stay inside the command so `craflow --help` stays fast)
+# Prefect and the flows are imported inside the commands so `craflow --help` stays fast.
 
 from typing import Annotated
 

@@ -1,7 +1,6 @@
 """`craflow sweep`: re-check a whole portfolio and say what changed since the last sweep."""
 
-# ruff: noqa: PLC0415, PLR0917
-# (heavy imports stay inside the commands so `craflow --help` stays fast; typer options)
+# Prefect and the flows are imported inside the commands so `craflow --help` stays fast.
 
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -56,7 +55,7 @@ def _print_outcome(outcome: "SweepOutcome") -> None:
         console.print(f"snapshot: {outcome.snapshot_uri}", markup=False, highlight=False)
 
 
-def sweep(
+def sweep(  # noqa: PLR0917 - typer maps options to parameters
     product: Annotated[
         list[str] | None,
         typer.Option(
