@@ -5,6 +5,8 @@ record (`extra.sbom_sha256`), so a rerun that finds a finished run folder for
 the same SBOM writes nothing, on any machine.
 """
 
+import functools
+import os
 import tempfile
 from pathlib import Path
 
@@ -61,6 +63,14 @@ def _archive(archive_uri: str | None, retain_years: int | None) -> EvidenceArchi
         settings = EvidenceSettings.model_validate(
             {**settings.model_dump(), "retain_years": retain_years}
         )
+    # an S3 client costs ~0.5-2 s to build: reuse one per archive, settings and endpoint
+    return _open_cached(archive_uri, settings, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@functools.lru_cache(maxsize=8)
+def _open_cached(
+    archive_uri: str | None, settings: EvidenceSettings, endpoint: str | None
+) -> EvidenceArchive:
     return open_archive(archive_uri, settings)
 
 
