@@ -19,10 +19,19 @@ CYCLONEDX_PY = str(Path(sys.executable).parent / "cyclonedx-py")
 CRAFLOW = str(Path(sys.executable).parent / "craflow")
 
 
+LIMIT_SECONDS = 300.0
+
+
 def measure(label: str, argv: list[str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, check=False, timeout=LIMIT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        print(f"{label:<44} over {LIMIT_SECONDS:.0f} s (stopped)")
+        return LIMIT_SECONDS
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-200:]}"
