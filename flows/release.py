@@ -52,7 +52,7 @@ from tasks.export import (
 )
 from tasks.products import find_previous_release, resolve_product, resolve_version
 from tasks.promote import deprecate_version, promote_version
-from tasks.sbom import SbomFile, check_sbom_quality, obtain_sbom
+from tasks.sbom import SbomFile, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
 from tasks.vulnerabilities import compare_versions, list_vulnerabilities
@@ -112,14 +112,13 @@ def _obtain(
     version_future = resolve_version.submit(product.id, run.version)
     previous_future = find_previous_release.submit(product.id, run.version, previous)
     sbom_file = sbom_future.result()
-    quality_future = check_sbom_quality.submit(sbom_file.path)
     run.facts["sbom_sha256"] = sbom_file.sha256
     version = version_future.result()
     run.facts["version_id"] = version.id
     prior = previous_future.result()
     if prior is not None:
         run.facts.update(previous_version=prior.version_number, previous_version_id=prior.id)
-    run.quality_score = quality_future.result().score
+    run.quality_score = sbom_file.quality_score
     return sbom_file, version, prior
 
 
@@ -316,7 +315,7 @@ def _release(
     task_runner=ThreadPoolTaskRunner[Any](max_workers=_SETTINGS.max_workers),  # type: ignore[arg-type]
     log_prints=False,
 )
-def release_flow(  # noqa: PLR0917 - the flow's parameters are its public, fixed interface
+def release_flow(  # noqa: PLR0917 - the parameters are the flow's fixed public interface
     product: str,
     version: str,
     sbom: str | None = None,

@@ -1,4 +1,4 @@
-"""Tasks that obtain the SBOM to release (read a file or URI, or generate one) and score it."""
+"""The task that obtains the SBOM to release (read a file or URI, or generate one) and scores it."""
 
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from craflow.evidence import fetch_to_path
 from craflow.release.errors import ReleaseInputError
-from craflow.sbom import check_quality, generate_sbom, read_sbom, write_sbom
+from craflow.sbom import generate_sbom, read_sbom, score_document, write_sbom
 
 
 class SbomFile(BaseModel):
@@ -25,6 +25,7 @@ class SbomFile(BaseModel):
     component_count: int = 0
     generated: bool = False
     origin: str
+    quality_score: float
 
 
 def _local_path(sbom: str, work_dir: Path) -> Path:
@@ -51,7 +52,10 @@ def _generate(sbom_source: str, work_dir: Path, product: str, version: str) -> P
 def obtain_sbom(
     sbom: str | None, sbom_source: str | None, product: str, version: str, work_dir: Path
 ) -> SbomFile:
-    """Read *sbom* (path, file:// or s3:// URI) or generate one from *sbom_source*."""
+    """Read *sbom* (path, file:// or s3:// URI) or generate one from *sbom_source*.
+
+    The SBOM is also scored against the BSI TR-03183 profile (informational; no gate).
+    """
     if (sbom is None) == (sbom_source is None):
         raise ReleaseInputError("give exactly one of an SBOM file (--sbom) or a source (--from)")
     if sbom is not None:
@@ -69,20 +73,5 @@ def obtain_sbom(
         component_count=document.component_count,
         generated=sbom is None,
         origin=origin,
+        quality_score=float(score_document(document, "bsi").score),
     )
-
-
-class QualitySummary(BaseModel):
-    """The SBOM quality score and its report (markdown) for the run's artifacts."""
-
-    model_config = ConfigDict(frozen=True)
-
-    score: float
-    markdown: str
-
-
-@task(name="check-sbom-quality", cache_policy=NO_CACHE)
-def check_sbom_quality(path: str) -> QualitySummary:
-    """Score the SBOM against the BSI TR-03183 profile (informational; it does not gate)."""
-    report = check_quality(Path(path))
-    return QualitySummary(score=float(report.score), markdown=report.to_markdown())

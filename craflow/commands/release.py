@@ -92,9 +92,9 @@ def release(
     ] = False,
 ) -> None:
     """Release a product version (see `craflow release --help`)."""
-    from config.release import ReleaseSettings  # noqa: PLC0415
-    from craflow.release.gate import GateConfigError, GatePolicy  # noqa: PLC0415
-    from craflow.release.states import TransitionError, check_state  # noqa: PLC0415
+    from config.release import ReleaseSettings
+    from craflow.release.gate import GateConfigError, GatePolicy
+    from craflow.release.states import TransitionError, check_state
 
     try:
         defaults = ReleaseSettings()
@@ -117,8 +117,8 @@ def release(
     except (GateConfigError, TransitionError) as exc:
         raise _fail(str(exc), ExitCode.AUTH_OR_USAGE) from None
 
-    from craflow.release.errors import exit_code_for_error, one_line  # noqa: PLC0415
-    from flows.release import run_release  # noqa: PLC0415
+    from craflow.release.errors import exit_code_for_error, one_line
+    from flows.release import run_release
 
     try:
         result = run_release(
