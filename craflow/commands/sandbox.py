@@ -36,11 +36,11 @@ def sandbox(
     ] = None,
 ) -> None:
     """Start a local CRA Evidence server (the sandbox) and print how to reach it."""
-    from pydantic import ValidationError  # noqa: PLC0415 - keep `craflow --help` fast
+    from pydantic import ValidationError
 
-    from config.sandbox import SandboxSettings  # noqa: PLC0415
-    from craflow.sandbox.auth import mask_key  # noqa: PLC0415
-    from craflow.sandbox.runner import SandboxServer  # noqa: PLC0415
+    from config.sandbox import SandboxSettings
+    from craflow.sandbox.auth import mask_key
+    from craflow.sandbox.runner import SandboxServer
 
     for path in osv or []:
         if not path.exists():

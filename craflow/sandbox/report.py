@@ -64,8 +64,9 @@ def _latin1(text: str) -> str:
 
 
 def render_pdf(status: dict[str, Any], sbom: dict[str, Any], vulns: list[dict[str, Any]]) -> bytes:
-    from fpdf import FPDF  # noqa: PLC0415 - fpdf costs ~1 s to import; only reports need it
-    from fpdf.enums import XPos, YPos  # noqa: PLC0415
+    # imported here: fpdf costs about 1 s to import and only reports need it
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
 
     pdf = FPDF()
     pdf.set_title("CRA compliance report")
