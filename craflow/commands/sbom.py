@@ -4,8 +4,6 @@ Heavy imports (cyclonedx-python-lib, jsonschema-rs) happen inside the commands s
 `craflow --help` stays fast.
 """
 
-# ruff: noqa: PLC0415 - heavy imports stay inside the commands
-
 import json
 from pathlib import Path
 from typing import Annotated, Literal
@@ -40,7 +38,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 @sbom_app.command("generate")
-def generate(  # noqa: PLR0917 - typer options
+def generate(  # noqa: PLR0917 - typer options are positional parameters
     from_: Annotated[
         tuple[str, str],
         typer.Option("--from", help=_FROM_HELP + " Use `env -` for the current interpreter."),

@@ -80,8 +80,8 @@ def _documents() -> list[tuple[str, str, dict[str, Any]]]:
 
 @pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
 def test_fast_validator_agrees_with_the_library(strict: bool, lockfiles: dict[str, Path]) -> None:
-    from cyclonedx.schema import SchemaVersion  # noqa: PLC0415 - slow import, this test only
-    from cyclonedx.validation.json import JsonStrictValidator, JsonValidator  # noqa: PLC0415
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator, JsonValidator
 
     cls = JsonStrictValidator if strict else JsonValidator
     validators = {spec: cls(SchemaVersion.from_version(spec)) for spec in ("1.4", "1.6")}
