@@ -40,7 +40,7 @@ def release_trigger() -> DeploymentEventTrigger:
 
 def release_deployment(settings: DeploySettings) -> RunnerDeployment:
     """The event-triggered release deployment."""
-    from flows.release import release_flow  # noqa: PLC0415 - the flow imports the whole stack
+    from flows.release import release_flow
 
     return cast(
         RunnerDeployment,
@@ -56,7 +56,7 @@ def release_deployment(settings: DeploySettings) -> RunnerDeployment:
 
 def sweep_deployment(settings: DeploySettings) -> RunnerDeployment:
     """The scheduled portfolio sweep deployment."""
-    from flows.sweep import sweep_flow  # noqa: PLC0415 - the flow imports the whole stack
+    from flows.sweep import sweep_flow
 
     return cast(
         RunnerDeployment,

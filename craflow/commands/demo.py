@@ -5,7 +5,6 @@ ephemeral API, or with `--ui` a `prefect server` on 127.0.0.1:4200 left running)
 releases a vulnerable and a fixed version of a sample product, sweeps, compares,
 verifies the archive, prints where everything is, and stops what it started.
 """
-# ruff: noqa: PLC0415 - Prefect and the flows are imported only after the environment is set
 
 import logging
 import socket

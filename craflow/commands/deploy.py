@@ -3,7 +3,6 @@
 Prefect (and everything that imports it) is imported inside each command so
 `craflow --help` stays fast.
 """
-# ruff: noqa: PLC0415, PLR0917
 
 import asyncio
 import os
@@ -133,7 +132,7 @@ def _sbom_location(value: str) -> str:
     return str(Path(value).expanduser().resolve())
 
 
-def trigger_release(
+def trigger_release(  # noqa: PLR0917 - typer maps each option to a parameter
     product: Annotated[
         str, typer.Option(envvar="CRA_EVIDENCE_PRODUCT", help="Product slug.", show_default=False)
     ],

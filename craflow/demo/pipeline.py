@@ -109,7 +109,7 @@ class DemoIsolationError(RuntimeError):
 
 def check_prefect_isolation(home: Path, api_url: str | None) -> None:
     """Refuse to run when Prefect's effective settings are not the demo's own."""
-    from prefect.settings import get_current_settings  # noqa: PLC0415 - after the environment
+    from prefect.settings import get_current_settings
 
     current = get_current_settings()
     if Path(current.home).resolve() != home.resolve() or (current.api.url or None) != api_url:
