@@ -11,6 +11,9 @@ from craflow.evidence import fetch_to_path
 from craflow.release.errors import ReleaseInputError
 from craflow.sbom import generate_sbom, read_sbom, score_document, write_sbom
 
+#: generator kinds the flow refuses: parameters can come from an event, never run its command
+UNSAFE_SOURCES = frozenset({"command"})
+
 
 class SbomFile(BaseModel):
     """A local SBOM file ready to upload, with what the SBOM layer read from it."""
@@ -43,6 +46,11 @@ def _generate(sbom_source: str, work_dir: Path, product: str, version: str) -> P
         raise ReleaseInputError(
             f"SBOM source must look like KIND:TARGET, e.g. requirements:requirements.txt "
             f"(got {sbom_source!r})"
+        )
+    if kind in UNSAFE_SOURCES:
+        raise ReleaseInputError(
+            f"SBOM source {kind!r} runs a command; the release flow (which events can start) "
+            "does not allow it: generate the SBOM first and pass it with --sbom"
         )
     bom = generate_sbom(kind, target, product=product, version=version, reproducible=True)
     return write_sbom(bom, work_dir / "generated" / f"{product}-{version}.cdx.json")

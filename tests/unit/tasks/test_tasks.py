@@ -19,6 +19,7 @@ from tasks.client import current_client, register_client
 from tasks.products import find_previous_release
 from tasks.promote import deprecate_version, promote_version
 from tasks.retry import retry_transient
+from tasks.sbom import obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
 from tests.unit.tasks.conftest import FakeClient
@@ -163,3 +164,26 @@ def test_previous_release(fake_client: FakeClient) -> None:
 )
 def test_artifact_key(parts: tuple[str, ...], key: str) -> None:
     assert artifact_key(*parts) == key
+
+
+@pytest.mark.parametrize("source", ["nonsense", "command:rm -rf /", ":x", "env:"])
+def test_obtain_sbom_refuses_bad_or_unsafe_sources(source: str, tmp_path: Path) -> None:
+    with pytest.raises(ReleaseInputError):
+        obtain_sbom.fn(None, source, "p", "1", tmp_path)
+
+
+def test_obtain_sbom_needs_exactly_one_input(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseInputError, match="exactly one"):
+        obtain_sbom.fn(None, None, "p", "1", tmp_path)
+
+
+def test_obtain_sbom_reads_a_file_uri(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.json"
+    bom.write_text(
+        '{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": '
+        '[{"type": "library", "name": "idna", "version": "3.10", "purl": "pkg:pypi/idna@3.10"}]}'
+    )
+    found = obtain_sbom.fn(bom.as_uri(), None, "p", "1", tmp_path)
+    assert (found.path, found.format, found.component_count) == (str(bom), "cyclonedx", 1)
+    assert len(found.sha256) == 64 and not found.generated
+    assert 0 <= found.quality_score <= 100
