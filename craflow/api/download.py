@@ -62,7 +62,7 @@ def write_chunks(
         return Download(None, filename, content_type, size, digest.hexdigest(), request_id)
     target = dest / (filename or DEFAULT_FILENAME) if dest.is_dir() else dest
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
         dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
     )
     try:

@@ -55,7 +55,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _client_error(exc: ClientError, action: str, where: str) -> EvidenceError:
+def _client_error(exc: ClientError, action: str, where: str) -> EvidenceError:  # noqa: PLR0911
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "")) or "unknown"
     message = _one_line(str(error.get("Message", "")))

@@ -78,7 +78,7 @@ def test_boto3_wrapped_upload_errors_are_unwrapped() -> None:
         try:
             raise _client_error("AccessDenied")
         except ClientError as inner:
-            raise S3UploadFailedError(f"Failed to upload: {inner}")
+            raise S3UploadFailedError(f"Failed to upload: {inner}")  # noqa: B904 - as boto3 does
     except S3UploadFailedError as wrapped:
         error = translate_s3_error(wrapped, action="write", where="s3://b/k")
     assert isinstance(error, ArchiveAccessDeniedError)
