@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 from prefect.states import Completed, Failed
+from pydantic import SecretStr
 
 from craflow.api import (
+    ApiSettings,
     ConfigurationError,
     CraStatus,
     NetworkError,
@@ -15,7 +17,7 @@ from craflow.api import (
 from craflow.release.errors import ReleaseInputError
 from craflow.release.polling import PollSchedule
 from tasks.artifacts import artifact_key
-from tasks.client import current_client, register_client
+from tasks.client import current_client, register_client, resolve_api_settings
 from tasks.products import find_previous_release
 from tasks.promote import deprecate_version, promote_version
 from tasks.retry import retry_transient
@@ -187,3 +189,27 @@ def test_obtain_sbom_reads_a_file_uri(tmp_path: Path) -> None:
     assert (found.path, found.format, found.component_count) == (str(bom), "cyclonedx", 1)
     assert len(found.sha256) == 64 and not found.generated
     assert 0 <= found.quality_score <= 100
+
+
+def test_api_key_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tasks.client
+
+    monkeypatch.setattr(tasks.client, "_secret_from_block", pytest.fail)
+    settings = ApiSettings(url="http://127.0.0.1:1", api_key=SecretStr("cra_fromenv1234"))
+    assert resolve_api_settings("craflow-api-key", settings) is settings
+
+
+def test_api_key_from_the_secret_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tasks.client
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        tasks.client, "_secret_from_block", lambda name: asked.append(name) or "cra_block5678"
+    )
+    monkeypatch.delenv("CRA_EVIDENCE_API_KEY", raising=False)
+    monkeypatch.delenv("CRA_EVIDENCE_EMAIL", raising=False)
+    resolved = resolve_api_settings("my-block", ApiSettings(url="http://127.0.0.1:1"))
+    assert asked == ["my-block"]
+    assert resolved.api_key is not None
+    assert resolved.api_key.get_secret_value() == "cra_block5678"
+    assert "cra_block5678" not in repr(resolved)
