@@ -18,7 +18,8 @@ Faults and what the client sees:
     gateway_timeout         504                     upstream never sees the request
     reset_before            TCP reset, no response  upstream never sees the request
     reset_after             TCP reset, no response  upstream ACTED (the client never heard)
-    stall                   no response for `stall_seconds`, then a reset
+    stall                   no response for `stall_seconds`, then a reset; upstream never sees it
+    stall_after             upstream ACTED; the client waits `stall_seconds`, then a reset
     truncate                the response stops half-way (declared length not reached)
 
 Bodies are streamed through chunk by chunk in both directions (HTTP/1.1 framing
@@ -73,6 +74,7 @@ class Fault(enum.StrEnum):
     RESET_BEFORE = "reset_before"
     RESET_AFTER = "reset_after"
     STALL = "stall"
+    STALL_AFTER = "stall_after"
     TRUNCATE = "truncate"
     BUDGET_EXHAUSTED = "budget_exhausted"
 
@@ -283,6 +285,7 @@ class FaultProxy:
                     h11.Request(method=request.method, target=request.target, headers=headers)
                 )
             )
+            _continue(client, sock)
             for chunk in _body(client, sock):
                 up_sock.sendall(upstream.send(h11.Data(data=chunk)))
             up_sock.sendall(upstream.send(h11.EndOfMessage()))
@@ -292,9 +295,11 @@ class FaultProxy:
                 response = _next_event(upstream, up_sock)
             if not isinstance(response, h11.Response):
                 raise _ClientGone("upstream closed without a response")
-            if fault is Fault.RESET_AFTER:
+            if fault in {Fault.RESET_AFTER, Fault.STALL_AFTER}:
                 for _ in _body(upstream, up_sock):
                     pass
+                if fault is Fault.STALL_AFTER:
+                    self._stopping.wait(self._stall_seconds)
                 _reset(sock)
                 return
             out_headers = [(k, v) for k, v in response.headers if k not in _HOP_BY_HOP]
@@ -404,7 +409,14 @@ def _body(conn: h11.Connection, sock: socket.socket) -> Iterator[bytes]:
             raise _ClientGone(f"connection ended mid-body ({type(event).__name__})")
 
 
+def _continue(conn: h11.Connection, sock: socket.socket) -> None:
+    """Answer `Expect: 100-continue` ourselves, so the client sends its body at once."""
+    if conn.our_role is h11.SERVER and conn.they_are_waiting_for_100_continue:
+        sock.sendall(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+
+
 def _drain_body(conn: h11.Connection, sock: socket.socket) -> None:
+    _continue(conn, sock)
     for _ in _body(conn, sock):
         pass
 

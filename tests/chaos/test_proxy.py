@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,6 +170,36 @@ def test_reset_after_forwarding_reaches_upstream_but_client_hears_nothing(
         with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
             client.post("/upload", content=b"x" * 1000)
     assert upstream.posts == 1
+
+
+def test_stall_after_forwarding_reaches_upstream_and_times_the_client_out(
+    upstream: _Upstream,
+) -> None:
+    with (
+        fault_proxy(upstream.url, stall_seconds=10) as proxy,
+        httpx.Client(base_url=proxy.url, timeout=0.3) as client,
+    ):
+        proxy.force(Fault.STALL_AFTER)
+        with pytest.raises(httpx.ReadTimeout):
+            client.post("/upload", content=b"x" * 1000)
+    assert upstream.posts == 1
+
+
+def test_expect_100_continue_is_answered_by_the_proxy(upstream: _Upstream) -> None:
+    with fault_proxy(upstream.url) as proxy:
+        sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
+        with sock:
+            sock.sendall(
+                b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                b"Expect: 100-continue\r\n\r\n"
+            )
+            assert sock.recv(100).startswith(b"HTTP/1.1 100 ")
+            sock.sendall(b"abc")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201 ")
+    assert hashlib.sha256(b"abc").hexdigest().encode() in answer
 
 
 def test_stall_outlasts_the_client_timeout(upstream: _Upstream) -> None:
