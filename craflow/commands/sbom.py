@@ -62,6 +62,7 @@ def generate(  # noqa: PLR0917 - typer options are positional parameters
     """
     from config.sbom import SbomSettings
     from craflow.sbom import Creator, SbomError, generate_sbom, write_sbom
+    from craflow.sbom.prepared import component_count
 
     settings = SbomSettings()
     source, target = from_
@@ -92,7 +93,7 @@ def generate(  # noqa: PLR0917 - typer options are positional parameters
     except SbomError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     typer.echo(
-        f"wrote {output}: CycloneDX {chosen_spec} {fmt.upper()}, {len(bom.components)} components"
+        f"wrote {output}: CycloneDX {chosen_spec} {fmt.upper()}, {component_count(bom)} components"
     )
 
 

@@ -7,19 +7,18 @@ then written to a temporary file beside the target and renamed into place.
 import json
 import os
 import tempfile
-import warnings
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import quoteattr
 
-from cyclonedx.exception import CycloneDxException
 from cyclonedx.model.bom import Bom
-from cyclonedx.output import make_outputter
-from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.schema import SchemaVersion
 
 from craflow.sbom.builder import COMPLETENESS_PROPERTY
 from craflow.sbom.errors import SbomError, SbomValidationError
+from craflow.sbom.prepared import JsonObject, PreparedBom
+from craflow.sbom.serializing import library_json, library_xml, prepared_json
 from craflow.sbom.validate import json_errors, xml_errors
 
 Format = Literal["json", "xml"]
@@ -68,6 +67,20 @@ def _xml_compositions(compositions: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _json_data(bom: Bom, version: SchemaVersion, comps: list[dict[str, Any]]) -> JsonObject:
+    if isinstance(bom, PreparedBom) and version >= SchemaVersion.V1_5:
+        data = prepared_json(bom, version)
+    else:
+        data = library_json(bom, version)
+    if comps:
+        data["compositions"] = comps
+    return data
+
+
+def _text(data: JsonObject) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
 def serialize(
     bom: Bom,
     *,
@@ -79,19 +92,11 @@ def serialize(
     version = schema_version(spec)
     comps = compositions_for(bom) if compositions is None else compositions
     comps = comps if version >= SchemaVersion.V1_3 else []
-    output_format = OutputFormat.JSON if fmt == "json" else OutputFormat.XML
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            text = make_outputter(bom, output_format, version).output_as_string(indent=2)
-    except CycloneDxException as exc:
-        raise SbomValidationError(f"the SBOM is inconsistent: {exc}") from exc
+    if fmt == "json":
+        return _text(_json_data(bom, version, comps))
+    text = library_xml(bom, version)
     if not comps:
         return text
-    if fmt == "json":
-        document = json.loads(text)
-        document["compositions"] = comps
-        return json.dumps(document, indent=2, ensure_ascii=False)
     marker = "</dependencies>\n"
     cut = text.rfind(marker)
     if cut < 0:
@@ -100,15 +105,18 @@ def serialize(
     return text[:cut] + _xml_compositions(comps) + "\n" + text[cut:]
 
 
-def check_text(text: str, *, spec: str, fmt: Format) -> None:
-    """Raise `SbomValidationError` unless `text` is valid against the strict official schema."""
-    if fmt == "json":
-        errors = json_errors(json.loads(text), spec, strict=True)
-    else:
-        errors = xml_errors(text, spec)
+def _raise_errors(errors: list[str], spec: str) -> None:
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise SbomValidationError(f"result is not valid CycloneDX {spec}: {errors[0]}{more}")
+
+
+def check_text(text: str, *, spec: str, fmt: Format) -> None:
+    """Raise `SbomValidationError` unless `text` is valid against the strict official schema."""
+    if fmt == "json":
+        _raise_errors(json_errors(json.loads(text), spec, strict=True), spec)
+    else:
+        _raise_errors(xml_errors(text, spec), spec)
 
 
 def write_text_atomically(text: str, path: Path) -> Path:
@@ -143,6 +151,12 @@ def write_sbom(
     compositions: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Serialise, validate strictly and atomically write `bom`; an invalid result writes nothing."""
-    text = serialize(bom, spec=spec, fmt=fmt, compositions=compositions)
-    check_text(text, spec=spec, fmt=fmt)
-    return write_text_atomically(text, Path(path))
+    if fmt != "json":
+        text = serialize(bom, spec=spec, fmt=fmt, compositions=compositions)
+        check_text(text, spec=spec, fmt=fmt)
+        return write_text_atomically(text, Path(path))
+    version = schema_version(spec)
+    comps = compositions_for(bom) if compositions is None else compositions
+    data = _json_data(bom, version, comps if version >= SchemaVersion.V1_3 else [])
+    _raise_errors(json_errors(data, spec, strict=True), spec)
+    return write_text_atomically(_text(data), Path(path))
