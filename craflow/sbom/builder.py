@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,6 @@ from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.license import DisjunctiveLicense, License, LicenseExpression
 from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
-from packageurl import PackageURL
 
 from craflow import __version__
 from craflow.sbom.licenses import spdx_expression
@@ -61,8 +60,8 @@ class Product:
 
 
 def content_digest(packages: tuple[PackageInfo, ...]) -> str:
-    """SHA-256 over the packages, independent of their order."""
-    rows = sorted(json.dumps(asdict(p), sort_keys=True) for p in packages)
+    """SHA-256 over the packages, independent of their order (frozen values: stable `repr`)."""
+    rows = sorted(repr(p) for p in packages)
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
@@ -204,7 +203,7 @@ def component_data(package: PackageInfo, *, installed: bool, licenses: _LicenseC
     if lics := _licenses(package, licenses):
         data["licenses"] = lics
     if package.purl:
-        data["purl"] = PackageURL.from_string(package.purl).to_string()
+        data["purl"] = package.purl  # canonical: sources build it with `PackageURL`
     unique_refs = {(r["type"], r["url"], r.get("comment") or ""): r for r in refs if r is not None}
     if unique_refs:
         data["externalReferences"] = [unique_refs[k] for k in sorted(unique_refs)]

@@ -1,6 +1,8 @@
 """What craflow knows about an SBOM it has read: frozen views, the same for every format."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -44,7 +46,12 @@ class DocumentFacts:
 
 @dataclass(frozen=True)
 class SbomDocument:
-    """An SBOM as read from a file. `bom` is the library model (CycloneDX only)."""
+    """An SBOM as read from a file. `bom` is the library model (CycloneDX only).
+
+    The views are read from the parsed document; the library model is built on first use
+    of `bom` (it costs about a second per few hundred components), and raises `SbomError`
+    when the library cannot model the document.
+    """
 
     path: str
     format: SbomFormat
@@ -56,7 +63,12 @@ class SbomDocument:
     size_bytes: int
     components: tuple[ComponentView, ...]
     facts: DocumentFacts
-    bom: "Bom | None" = field(default=None, repr=False, compare=False)
+    load_bom: "Callable[[], Bom] | None" = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def bom(self) -> "Bom | None":
+        """The library model of a CycloneDX document (None for SPDX), built once, on demand."""
+        return self.load_bom() if self.load_bom is not None else None
 
     @property
     def purls(self) -> frozenset[str]:

@@ -38,7 +38,10 @@ class ExternalRef:
 
 @dataclass(frozen=True)
 class PackageInfo:
-    """One package as a source knows it. `key` is the normalised name, unique in a source."""
+    """One package as a source knows it. `key` is the normalised name, unique in a source.
+
+    `purl` is canonical, as `PackageURL.to_string()` writes it (see `craflow.sbom.purls`).
+    """
 
     name: str
     version: str | None

@@ -37,3 +37,13 @@ def pypi_purl(
         qualifiers=qualifiers or None,
         subpath=subpath,
     ).to_string()
+
+
+def canonical_purl(text: str | None) -> str | None:
+    """`text` as `PackageURL.to_string()` writes it; None when it is not a valid purl."""
+    if not text:
+        return None
+    try:
+        return PackageURL.from_string(text).to_string()
+    except ValueError:
+        return None

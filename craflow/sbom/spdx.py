@@ -7,6 +7,7 @@ from craflow.sbom.document import ComponentView, DocumentFacts, SbomDocument
 from craflow.sbom.errors import SbomFormatError
 from craflow.sbom.loading import LoadedFile
 from craflow.sbom.model import Hash, PackageInfo
+from craflow.sbom.purls import canonical_purl
 
 _VERSION = re.compile(r"^SPDX-(\d+)\.(\d+)$")
 _ALGS = {
@@ -147,7 +148,7 @@ def spdx_packages(doc: dict[str, Any]) -> tuple[PackageInfo, ...]:
             PackageInfo(
                 name=str(pkg["name"]),
                 version=_known(pkg.get("versionInfo")),
-                purl=purl,
+                purl=canonical_purl(purl),
                 license_expression=expression,
                 supplier=_party(pkg.get("supplier")),
                 author=_party(pkg.get("originator")),
