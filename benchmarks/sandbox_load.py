@@ -256,9 +256,8 @@ def sandbox_process(data_dir: Path, startup_seconds: float = 60.0) -> Iterator[t
         deadline = time.monotonic() + startup_seconds
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"sandbox exited early: {process.stderr.read().decode()[-2000:]}"
-                )  # type: ignore[union-attr]
+                _, err = process.communicate()
+                raise RuntimeError(f"sandbox exited early: {err.decode()[-2000:]}")
             try:
                 if httpx.get(url + "/health", timeout=1).status_code == 200:
                     break
