@@ -139,15 +139,6 @@ def test_retries_give_up_after_max_attempts_with_a_typed_error(
     assert len(sleep.waits) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NetworkError,
-    reason=(
-        "craflow/api/session.py ApiSession._read (called from request() after the retry "
-        "loop returned): a GET whose JSON body is cut mid-stream raises NetworkError at once "
-        "instead of being retried like a reset of the same safe request"
-    ),
-)
 def test_a_truncated_json_read_is_retried(
     proxy: FaultProxy, make_client: MakeClient, chaos_sandbox: Any
 ) -> None:

@@ -8,6 +8,7 @@ left untouched, and that it finishes without inflating or expanding anything.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,6 @@ REFUSED: dict[str, tuple[int, str]] = {
     "json_deeply_nested": (ExitCode.VALIDATION, "too deeply"),
     "json_non_utf8": (ExitCode.VALIDATION, "UTF-8"),
     "binary_garbage": (ExitCode.VALIDATION, "UTF-8"),
-    "invalid_purl": (ExitCode.VALIDATION, "PURL"),
     "unsupported_spec_version": (ExitCode.VALIDATION, "not supported"),
     "unsupported_format_spdx_tag_value": (ExitCode.VALIDATION, "not supported"),
     "wrong_bom_format": (ExitCode.VALIDATION, "not an SBOM"),
@@ -49,6 +49,9 @@ ACCEPTED_WITH_HOSTILE_NAMES = (
     "component_name_with_control_characters",
 )
 
+# Readable SBOMs with a defect the quality report must name (exit 0 unless --fail-under).
+REPORTED_AS_PROBLEMS: dict[str, str] = {"invalid_purl": "invalid purl"}
+
 _RAW_CONTROL = [chr(c) for c in range(32) if chr(c) not in "\n\t"] + ["\x7f"]
 
 
@@ -61,7 +64,17 @@ def _digest(path: Path) -> str | None:
 
 
 def test_the_catalogue_covers_every_maker() -> None:
-    assert set(REFUSED) | set(ACCEPTED_WITH_HOSTILE_NAMES) == set(inputs.SBOM_FILE_MAKERS)
+    covered = set(REFUSED) | set(ACCEPTED_WITH_HOSTILE_NAMES) | set(REPORTED_AS_PROBLEMS)
+    assert covered == set(inputs.SBOM_FILE_MAKERS)
+
+
+@pytest.mark.parametrize("case", sorted(REPORTED_AS_PROBLEMS))
+def test_sbom_check_names_the_defect_of_a_readable_sbom(tmp_path: Path, case: str) -> None:
+    path = inputs.SBOM_FILE_MAKERS[case](tmp_path)
+    result = CliRunner().invoke(app, ["sbom", "check", str(path), "--json"])
+    assert result.exit_code == ExitCode.OK, result.stderr
+    problems = json.loads(result.stdout)["problems"]
+    assert any(REPORTED_AS_PROBLEMS[case] in p for p in problems), problems
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
