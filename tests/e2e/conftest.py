@@ -93,6 +93,17 @@ class PrefectApi:
         runs: list[dict[str, Any]] = response.json()
         return runs
 
+    def delete_deployment(self, flow: str, name: str) -> None:
+        """Remove a deployment and the automations it owns (its triggers)."""
+        response = self._http.get(f"/deployments/name/{flow}/{name}")
+        if response.status_code == 404:
+            return
+        response.raise_for_status()
+        deployment_id = response.json()["id"]
+        owned = self._http.delete(f"/automations/owned-by/prefect.deployment.{deployment_id}")
+        assert owned.status_code in {202, 204, 404}, owned.text
+        self._http.delete(f"/deployments/{deployment_id}").raise_for_status()
+
     def get(self, path: str) -> httpx.Response:
         return self._http.get(path)
 

@@ -1,5 +1,6 @@
 """`craflow setup` then `prefect deploy --all` against a real server: what gets stored."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,23 @@ def test_setup_is_idempotent_and_prefect_deploy_stores_schedule_and_trigger(
     assert block.status_code == 200
 
     git_before = run_command(["git", "status", "--porcelain", "--", "prefect.yaml"], env)
-    deployed = run_command(
-        [str(Path(CRAFLOW[0]).parent / "prefect"), "--no-prompt", "deploy", "--all"], env
-    )
+    try:
+        deployed = run_command(
+            [str(Path(CRAFLOW[0]).parent / "prefect"), "--no-prompt", "deploy", "--all"], env
+        )
+        _check_stored(deployed, env, git_before, prefect_api)
+    finally:
+        # Leave the server as found: the served-deployment test registers the same names.
+        prefect_api.delete_deployment("release", "release-on-event")
+        prefect_api.delete_deployment("sweep", "nightly-sweep")
+
+
+def _check_stored(
+    deployed: "subprocess.CompletedProcess[str]",
+    env: dict[str, str],
+    git_before: "subprocess.CompletedProcess[str]",
+    prefect_api: PrefectApi,
+) -> None:
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     git_after = run_command(["git", "status", "--porcelain", "--", "prefect.yaml"], env)
     assert git_after.stdout == git_before.stdout, "prefect deploy must not rewrite prefect.yaml"

@@ -198,9 +198,6 @@ def _deployment_with_trigger(api: PrefectApi) -> dict[str, Any] | None:
     if response.status_code != 200:
         return None
     deployment: dict[str, Any] = response.json()
-    # Served (not the work-pool version another test may have deployed) and its trigger live.
-    if deployment.get("work_pool_name") is not None:
-        return None
     return deployment if api.automations_of(deployment["id"]) else None
 
 
