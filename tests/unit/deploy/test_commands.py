@@ -1,5 +1,6 @@
 """`craflow trigger-release`, `serve`, `deploy` and `setup` without a Prefect server."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ from craflow.exitcodes import ExitCode
 from deployments.triggers import ReleaseRequest
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def no_prefect_server() -> Iterator[None]:
+    """No Prefect API configured, even while the session's test harness is up."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        yield
 
 
 @pytest.fixture
@@ -91,6 +101,7 @@ def test_trigger_release_refuses_bad_input_in_one_line(
     assert emitted == []
 
 
+@pytest.mark.usefixtures("no_prefect_server")
 def test_trigger_release_without_a_prefect_server_says_how_to_configure_one() -> None:
     result = runner.invoke(
         app, ["trigger-release", "--product", "webshop", "--version", "1", "--sbom", "s3://b/k"]
@@ -99,6 +110,7 @@ def test_trigger_release_without_a_prefect_server_says_how_to_configure_one() ->
     assert "PREFECT_API_URL" in result.output
 
 
+@pytest.mark.usefixtures("no_prefect_server")
 @pytest.mark.parametrize("command", ["serve", "deploy", "setup"])
 def test_server_commands_without_a_prefect_server_fail_with_configuration(command: str) -> None:
     result = runner.invoke(app, [command])
