@@ -1,6 +1,6 @@
 """The release flow: from an SBOM to a gated, promoted, archived product version.
 
-identity → SBOM (read or generate, quality) ∥ product → version ∥ previous release
+identity → SBOM (read or generate, quality) → product → version ∥ previous release
 → upload once → scan unless one ran → poll CRA status → vulnerabilities ∥ comparison
 → gate → promote (∥ deprecate the predecessor) → evidence archive → artifacts, events.
 
@@ -106,13 +106,14 @@ def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
 def _obtain(
     run: ReleaseRun, sbom: str | None, sbom_source: str | None, work: Path, previous: str | None
 ) -> tuple[SbomFile, Version, Version | None]:
-    sbom_future = obtain_sbom.submit(sbom, sbom_source, run.product, run.version, work)
+    # The SBOM is read and checked before anything is created on the server, so a
+    # refused SBOM leaves no empty product or version behind.
+    sbom_file = obtain_sbom(sbom, sbom_source, run.product, run.version, work)
+    run.facts["sbom_sha256"] = sbom_file.sha256
     product = resolve_product(run.product)
     run.facts["product_id"] = product.id
     version_future = resolve_version.submit(product.id, run.version)
     previous_future = find_previous_release.submit(product.id, run.version, previous)
-    sbom_file = sbom_future.result()
-    run.facts["sbom_sha256"] = sbom_file.sha256
     version = version_future.result()
     run.facts["version_id"] = version.id
     prior = previous_future.result()

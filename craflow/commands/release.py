@@ -93,8 +93,6 @@ def release(
 ) -> None:
     """Release a product version (see `craflow release --help`)."""
     from config.release import ReleaseSettings
-    from craflow.release.gate import GateConfigError, GatePolicy
-    from craflow.release.states import TransitionError, check_state
 
     try:
         defaults = ReleaseSettings()
@@ -106,16 +104,7 @@ def release(
         raise _fail(f"bad setting: {wrong}", ExitCode.CONFIGURATION) from None
     fail_on = fail_on if fail_on is not None else defaults.fail_on
     promote = promote if promote is not None else defaults.promote
-    if (sbom is None) == (sbom_source is None):
-        raise _fail("give exactly one of --sbom FILE or --from SOURCE", ExitCode.AUTH_OR_USAGE)
-    if sbom is not None and "://" not in sbom and not Path(sbom).is_file():
-        raise _fail(f"SBOM file not found: {sbom}", ExitCode.FILE_NOT_FOUND)
-    try:
-        GatePolicy.parse(fail_on)
-        if promote != "none":
-            check_state(promote)
-    except (GateConfigError, TransitionError) as exc:
-        raise _fail(str(exc), ExitCode.AUTH_OR_USAGE) from None
+    _check_options(sbom, sbom_source, fail_on, promote, export)
 
     from craflow.release.errors import exit_code_for_error, one_line
     from flows.release import run_release
@@ -161,6 +150,32 @@ def release(
             typer.echo(f"evidence: {result.archive_uri}")
     sys.stdout.flush()
     raise typer.Exit(result.exit_code)
+
+
+def _check_options(
+    sbom: str | None, sbom_source: str | None, fail_on: str, promote: str, export: str | None
+) -> None:
+    """Refuse bad options before the flow starts, so nothing is created on the server."""
+    from craflow.evidence.errors import InvalidArchiveUriError
+    from craflow.evidence.uri import parse_location
+    from craflow.release.gate import GateConfigError, GatePolicy
+    from craflow.release.states import TransitionError, check_state
+
+    if (sbom is None) == (sbom_source is None):
+        raise _fail("give exactly one of --sbom FILE or --from SOURCE", ExitCode.AUTH_OR_USAGE)
+    if sbom is not None and "://" not in sbom and not Path(sbom).is_file():
+        raise _fail(f"SBOM file not found: {sbom}", ExitCode.FILE_NOT_FOUND)
+    try:
+        GatePolicy.parse(fail_on)
+        if promote != "none":
+            check_state(promote)
+    except (GateConfigError, TransitionError) as exc:
+        raise _fail(str(exc), ExitCode.AUTH_OR_USAGE) from None
+    if export is not None:
+        try:
+            parse_location(export)
+        except InvalidArchiveUriError as exc:
+            raise _fail(f"--export: {exc}", ExitCode.VALIDATION) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from craflow.api import (
     PayloadTooLargeError,
     PermissionDeniedError,
 )
+from craflow.evidence.errors import InvalidArchiveUriError
 from craflow.exitcodes import ExitCode
 from craflow.release.gate import GateConfigError
 from craflow.release.states import TransitionError
@@ -30,7 +31,9 @@ def exit_code_for_error(exc: BaseException) -> int:
         code = ExitCode.AUTH_OR_USAGE
     elif isinstance(exc, ConfigurationError):
         code = ExitCode.CONFIGURATION
-    elif isinstance(exc, BadRequestError | PayloadTooLargeError | ReleaseInputError):
+    elif isinstance(
+        exc, BadRequestError | PayloadTooLargeError | ReleaseInputError | InvalidArchiveUriError
+    ):
         code = ExitCode.VALIDATION
     elif isinstance(exc, CraEvidenceError):
         code = ExitCode.API_ERROR
