@@ -13,7 +13,7 @@ from tests.chaos.run_suite import run_chaos_suite
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-RUNS = 8
+RUNS = 6
 
 
 def test_releases_through_a_faulty_network_never_duplicate_or_corrupt(
