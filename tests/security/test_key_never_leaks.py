@@ -106,7 +106,9 @@ def scenario(
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    for name in ("craflow", "httpx", "httpcore", "prefect", "botocore"):
+    noisy = ("craflow", "httpx", "httpcore", "prefect", "botocore")
+    old_levels = {name: logging.getLogger(name).level for name in noisy}
+    for name in noisy:
         logging.getLogger(name).setLevel(logging.DEBUG)
     with (
         start_sandbox(scan_seconds=0.05, rate_scale=3600.0, data_dir=tmp / "sandbox",
@@ -155,6 +157,8 @@ def scenario(
         yield found
     root.removeHandler(handler)
     root.setLevel(old_level)
+    for name, level in old_levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def test_the_scenario_ran_what_it_claims(scenario: Scenario) -> None:
