@@ -34,6 +34,7 @@ from craflow.release.gate import (
     ReadinessFacts,
     evaluate_gate,
 )
+from craflow.release.names import check_release_names
 from craflow.release.outcome import ReleaseOutcome
 from craflow.release.polling import PollSchedule
 from craflow.release.report import diff_rows, finding_from, finding_rows, summary_markdown
@@ -352,6 +353,7 @@ def release_flow(  # noqa: PLR0917 - the parameters are the flow's fixed public 
         "retain_years": retain_years,
     }
     try:
+        check_release_names(product, version)
         policy = GatePolicy.parse(
             fail_on, new_only=new_only, fail_on_kev=fail_on_kev, require_ready=require_ready
         )

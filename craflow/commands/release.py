@@ -104,7 +104,14 @@ def release(
         raise _fail(f"bad setting: {wrong}", ExitCode.CONFIGURATION) from None
     fail_on = fail_on if fail_on is not None else defaults.fail_on
     promote = promote if promote is not None else defaults.promote
-    _check_options(sbom, sbom_source, fail_on, promote, export)
+    _check_options(
+        (product, version),
+        sbom=sbom,
+        sbom_source=sbom_source,
+        fail_on=fail_on,
+        promote=promote,
+        export=export,
+    )
 
     from craflow.release.errors import exit_code_for_error, one_line
     from flows.release import run_release
@@ -153,14 +160,26 @@ def release(
 
 
 def _check_options(
-    sbom: str | None, sbom_source: str | None, fail_on: str, promote: str, export: str | None
+    names: tuple[str, str],
+    *,
+    sbom: str | None,
+    sbom_source: str | None,
+    fail_on: str,
+    promote: str,
+    export: str | None,
 ) -> None:
     """Refuse bad options before the flow starts, so nothing is created on the server."""
     from craflow.evidence.errors import InvalidArchiveUriError
     from craflow.evidence.uri import parse_location
+    from craflow.release.errors import ReleaseInputError
     from craflow.release.gate import GateConfigError, GatePolicy
+    from craflow.release.names import check_release_names
     from craflow.release.states import TransitionError, check_state
 
+    try:
+        check_release_names(*names)
+    except ReleaseInputError as exc:
+        raise _fail(str(exc), ExitCode.VALIDATION) from None
     if (sbom is None) == (sbom_source is None):
         raise _fail("give exactly one of --sbom FILE or --from SOURCE", ExitCode.AUTH_OR_USAGE)
     if sbom is not None and "://" not in sbom and not Path(sbom).is_file():

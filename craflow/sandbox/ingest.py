@@ -1,12 +1,27 @@
 """SBOM ingest shared by `/sboms/ingest` and `/ci/upload`: stage, check, store, record."""
 
 import json
+import re
 import sqlite3
 from dataclasses import asdict
 from typing import Any, BinaryIO
 
 from craflow.sandbox.sbom_parse import ParsedSbom, parse_sbom
 from craflow.sandbox.state import SandboxState, new_id
+
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")
+MAX_FILENAME_CHARS = 200
+
+
+def safe_filename(name: str) -> str:
+    """The last path part of an uploaded file name, made safe to use as a ZIP entry or file.
+
+    `../../x.json`, `C:\\x.json` and names with control characters all become a plain
+    name of letters, digits and `. _ + -` that never starts with a dot.
+    """
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE_FILENAME_CHARS.sub("_", last).lstrip(".")[:MAX_FILENAME_CHARS]
+    return cleaned or "sbom"
 
 
 def sbom_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -35,6 +50,7 @@ def ingest_sbom(
     content_type: str,
 ) -> tuple[sqlite3.Row, ParsedSbom]:
     """Store an SBOM only after it parsed; the file is in place before its row commits."""
+    filename = safe_filename(filename)
     staged = state.blobs.stage(source, state.settings.max_upload_bytes)
     try:
         parsed = parse_sbom(staged.tmp_path.read_bytes(), state.settings.max_json_depth)

@@ -11,6 +11,9 @@ from craflow.sandbox.state import SandboxState, new_id
 CATEGORIES = ("default", "important_class_i", "important_class_ii", "critical")
 RELEASE_STATES = ("draft", "pending_review", "approved", "released", "deprecated", "end_of_life")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+#: SemVer, PEP 440 and calendar versions: no spaces, control characters or path separators
+_VERSION_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]{0,99}")
+MAX_NAME_CHARS = 200
 
 
 def is_uuid(value: str) -> bool:
@@ -67,6 +70,8 @@ def create_product(
 ) -> sqlite3.Row:
     if not name.strip():
         raise invalid("Product name must not be empty")
+    if len(name) > MAX_NAME_CHARS or not name.isprintable():
+        raise invalid(f"Product name must be at most {MAX_NAME_CHARS} printable characters")
     if category not in CATEGORIES:
         raise invalid(f"category must be one of {', '.join(CATEGORIES)}")
     slug = slug or slugify(name)
@@ -95,8 +100,11 @@ def create_version(
     release_state: str = "draft",
     environment: str | None = None,
 ) -> sqlite3.Row:
-    if not number.strip() or len(number) > 100:
-        raise invalid("version_number must be 1 to 100 characters")
+    if not _VERSION_NUMBER.fullmatch(number.strip()):
+        raise invalid(
+            "version_number must be 1 to 100 letters, digits and . _ + ~ -, starting with "
+            "a letter or digit"
+        )
     if release_state not in RELEASE_STATES:
         raise invalid(f"release_state must be one of {', '.join(RELEASE_STATES)}")
     version_id = new_id()

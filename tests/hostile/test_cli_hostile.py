@@ -212,22 +212,7 @@ RELEASE_CASES: dict[str, Case] = {
     ),
 }
 
-XFAIL_RELEASE: dict[str, str] = {
-    "version_300_chars": (
-        "flows/release.py creates the product before the API refuses the 300-character "
-        "version number (exit 4, but product.created is left behind); check the version "
-        "number in craflow/commands/release.py before anything is created"
-    ),
-    "version_climbing_out": (
-        "craflow/commands/release.py does not validate the version string: '../../etc' is "
-        "refused only by the evidence layer inside the flow (exit 1, not 4)"
-    ),
-    "version_with_spaces": (
-        "craflow/commands/release.py does not validate the version string: '1.0 beta' is "
-        "released (exit 0); the sandbox (craflow/sandbox/routes_products.py create_version) "
-        "also accepts spaces, NUL and newlines in version_number"
-    ),
-}
+XFAIL_RELEASE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
