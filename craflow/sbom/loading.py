@@ -42,7 +42,7 @@ def read_bytes_limited(path: Path, *, max_bytes: int) -> bytes:
     except OSError as exc:
         raise SbomFormatError(f"{path}: cannot read ({exc.strerror})") from exc
     if path.is_dir():
-        raise SbomFormatError(f"{path}: is a directory, not an SBOM file")
+        raise SbomFormatError(f"{path}: is a directory, not a file")
     if size > max_bytes:
         raise SbomTooLargeError(f"{path}: {size} bytes is over the limit of {max_bytes} bytes")
     try:
