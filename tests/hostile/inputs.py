@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-REAL_SBOM_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "sboms"
+REAL_SBOM_DIR = Path(__file__).resolve().parents[1] / "data" / "sboms"
 
 
 def minimal_cyclonedx(components: list[dict[str, object]] | None = None) -> dict[str, object]:

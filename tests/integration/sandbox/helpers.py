@@ -9,7 +9,7 @@ import httpx
 
 from craflow.sandbox.runner import RunningSandbox
 
-SBOMS = Path(__file__).resolve().parents[4] / "shared" / "data" / "sboms"
+SBOMS = Path(__file__).resolve().parents[2] / "data" / "sboms"
 POLL_SECONDS = 0.05
 # Plain HTTP on loopback: verify=False only skips loading the CA bundle (~0.5 s a client).
 NO_TLS: dict[str, Any] = {"verify": False, "timeout": 30}

@@ -6,7 +6,7 @@ import pytest
 from craflow.sandbox.errors import ApiError
 from craflow.sandbox.sbom_parse import Component, parse_sbom, quality_score
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "sboms"
+DATA = Path(__file__).resolve().parents[2] / "data" / "sboms"
 
 
 @pytest.mark.parametrize(
