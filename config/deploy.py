@@ -120,6 +120,16 @@ class PrefectServerSettings(CraflowSettings):
         le=300.0,
         description="Wait after SIGTERM before the server's process group is killed.",
     )
+    ephemeral_startup_timeout_seconds: int = Field(
+        default=180,
+        ge=10,
+        le=1800,
+        description=(
+            "Longest wait for Prefect's ephemeral API (used when PREFECT_API_URL is unset) to "
+            "start; Prefect's own default of 20 s is too short on a busy CI runner. Applied "
+            "unless PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS is set."
+        ),
+    )
 
 
 class DemoSettings(CraflowSettings):

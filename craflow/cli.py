@@ -1,5 +1,6 @@
 """The `craflow` command: the composition root. Nothing imports this module."""
 
+import os
 from typing import Annotated
 
 import typer
@@ -47,8 +48,22 @@ for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo):
     _module.register(app)
 
 
+def _prefect_defaults() -> None:
+    """Give Prefect's ephemeral API craflow's start-up allowance unless the user set one."""
+    from pydantic import ValidationError
+
+    from config.deploy import PrefectServerSettings
+
+    try:
+        timeout = PrefectServerSettings().ephemeral_startup_timeout_seconds
+    except ValidationError:
+        return  # the commands that use these settings report the bad variable
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(timeout))
+
+
 def main() -> None:
     """Console-script entry point."""
+    _prefect_defaults()
     app()
 
 

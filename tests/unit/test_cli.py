@@ -1,6 +1,8 @@
+import os
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from craflow import __version__
@@ -31,3 +33,19 @@ def test_console_script_runs_from_any_folder(tmp_path: object) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("craflow ")
+
+
+def test_the_ephemeral_prefect_api_gets_a_start_up_allowance_unless_one_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from craflow.cli import _prefect_defaults
+
+    variable = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("CRAFLOW_PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "240")
+    _prefect_defaults()
+    assert os.environ[variable] == "240"
+
+    monkeypatch.setenv(variable, "42")
+    _prefect_defaults()
+    assert os.environ[variable] == "42"
