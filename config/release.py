@@ -12,6 +12,7 @@ from pydantic_settings import SettingsConfigDict
 from config.base import CraflowSettings
 
 FailOn = Literal["critical", "high", "medium", "low", "none"]
+UnknownAs = Literal["critical", "high", "medium", "low", "ignore"]
 
 
 class ReleaseSettings(CraflowSettings):
@@ -49,10 +50,18 @@ class ReleaseSettings(CraflowSettings):
         3, ge=0, le=10, description="Prefect retries of a task that failed transiently."
     )
     task_retry_delay_seconds: float = Field(
-        2.0, ge=0.0, le=600, description="Wait before a task retry (fixed at task definition)."
+        2.0,
+        ge=0.0,
+        le=600,
+        description="Wait before a task retry (applied to the tasks when a run starts).",
     )
     fail_on: FailOn = Field(
         "high", description="Default lowest severity of an open vulnerability that blocks."
+    )
+    unknown_as: UnknownAs = Field(
+        "high",
+        description="Default severity the gate counts a vulnerability without CVSS at "
+        "('ignore' = not counted).",
     )
     promote: str = Field(
         "released",

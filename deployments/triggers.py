@@ -6,23 +6,25 @@ the two identical).
 
 Each parameter is a single Jinja expression, so Prefect renders it with `| tojson` and the
 value keeps its JSON type (a boolean stays a boolean). Optional payload fields fall back
-to the release flow's own defaults through `default(...)`.
+to None, the configured default (`ReleaseSettings`), through `default(none)`.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from craflow.release.errors import ReleaseInputError
+from craflow.release.names import check_product_slug, check_version_number
 
 RELEASE_REQUESTED = "craflow.release.requested"
 PRODUCT_LABEL = "craflow.product"
 PRODUCT_RESOURCE_PREFIX = "craflow.product."
-PRODUCT_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 # Payload fields the event may carry, beyond `version`, with the type each must have.
 OPTIONAL_PAYLOAD_FIELDS: Mapping[str, type] = {
     "sbom": str,
     "sbom_source": str,
     "fail_on": str,
+    "unknown_as": str,
     "new_only": bool,
     "fail_on_kev": bool,
     "require_ready": bool,
@@ -31,19 +33,23 @@ OPTIONAL_PAYLOAD_FIELDS: Mapping[str, type] = {
     "export": str,
 }
 
-RELEASE_EVENT_PARAMETERS: Mapping[str, str] = {
+#: the fields of the flow's one parameter, `request` (a `ReleaseRequest`); fields the
+#: event leaves out are None and take their configured default when the run starts
+RELEASE_REQUEST_FIELDS: Mapping[str, str] = {
     "product": "{{ event.resource['craflow.product'] }}",
     "version": "{{ event.payload.version }}",
     "sbom": "{{ event.payload.sbom | default(none) }}",
     "sbom_source": "{{ event.payload.sbom_source | default(none) }}",
-    "fail_on": "{{ event.payload.fail_on | default('high') }}",
+    "fail_on": "{{ event.payload.fail_on | default(none) }}",
+    "unknown_as": "{{ event.payload.unknown_as | default(none) }}",
     "new_only": "{{ event.payload.new_only | default(false) }}",
     "fail_on_kev": "{{ event.payload.fail_on_kev | default(false) }}",
     "require_ready": "{{ event.payload.require_ready | default(false) }}",
-    "promote": "{{ event.payload.promote | default('released') }}",
+    "promote": "{{ event.payload.promote | default(none) }}",
     "deprecate_previous": "{{ event.payload.deprecate_previous | default(false) }}",
     "export": "{{ event.payload.export | default(none) }}",
 }
+RELEASE_EVENT_PARAMETERS: Mapping[str, Mapping[str, str]] = {"request": RELEASE_REQUEST_FIELDS}
 
 
 class ReleaseRequestError(ValueError):
@@ -70,12 +76,11 @@ def release_request(
     product: str, version: str, options: Mapping[str, object | None]
 ) -> ReleaseRequest:
     """Validate the fields of a release request; options that are None are left out."""
-    if not PRODUCT_SLUG.match(product):
-        raise ReleaseRequestError(
-            f"product must be a slug (lowercase letters, digits, '.', '_', '-'), got {product!r}"
-        )
-    if not version.strip():
-        raise ReleaseRequestError("version must not be empty")
+    try:
+        check_product_slug(product)
+        check_version_number(version)
+    except ReleaseInputError as exc:
+        raise ReleaseRequestError(str(exc)) from None
     payload: dict[str, object] = {"version": version}
     for key, value in options.items():
         if value is None:

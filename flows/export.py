@@ -1,8 +1,8 @@
 """The archive step alone: export a version released earlier to the evidence archive.
 
 Fetches the technical file (and the compliance report of the latest SBOM, when the
-version has one) and writes them to a new run folder with a checksum manifest.
-Like the release flow, a finished run for the same SBOM SHA-256 is reused, not
+version has one) and hands them to the one archive writer (`tasks.export`). Like
+the release flow, a finished run for the same content SHA-256 is reused, not
 written twice.
 """
 
@@ -13,80 +13,87 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+from config.evidence import EvidenceSettings
 from config.release import ReleaseSettings
+from craflow.release.request import ExportRequest
 from tasks.artifacts import artifact_key, publish_link
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
+    COMPLIANCE_REPORT_NAME,
+    TECHNICAL_FILE_NAME,
     ArchivedRun,
     ArchiveFile,
+    ArchiveKey,
+    ArchiveRequest,
     archive_release,
+    check_writable,
     fetch_compliance_report,
     fetch_technical_file,
+    resolve_target,
 )
-from tasks.sweep import TECHNICAL_FILE_NAME, latest_sbom_task, locate_version_task
-
-COMPLIANCE_REPORT_NAME = "compliance-report.pdf"
+from tasks.retry import with_retries
+from tasks.sweep import latest_sbom_task, locate_version_task
 
 
 @flow(name="export", flow_run_name="export-{product}-{version}")
 def export_flow(
     product: str, version: str, to: str | None = None, retain_years: int | None = None
 ) -> ArchivedRun:
-    """Archive the technical file (and compliance report) of *product* *version* under *to*."""
-    logger = get_run_logger()
+    """Archive the technical file (and compliance report) of *product* *version* under *to*.
+
+    The parameters are validated once, here, into an `ExportRequest` passed whole below.
+    """
+    request = ExportRequest.build(
+        product=product, version=version, to=to, retain_years=retain_years
+    )
+    return _export(request, ReleaseSettings())
+
+
+def _export(request: ExportRequest, settings: ReleaseSettings) -> ArchivedRun:
     run_id = str(flow_run.get_id() or uuid.uuid4().hex)
+    target = check_writable(resolve_target(request.to, EvidenceSettings()))
     with (
-        run_client(resolve_api_settings(ReleaseSettings().secret_block_name)),
+        run_client(resolve_api_settings(settings.secret_block_name)),
         tempfile.TemporaryDirectory(prefix="craflow-export-") as folder,
     ):
         work = Path(folder)
-        target = locate_version_task(product, version)
-        sbom = latest_sbom_task(target.version_id)
-        technical = fetch_technical_file(target.version_id, work)
-        files = [
-            ArchiveFile(
-                name=TECHNICAL_FILE_NAME,
-                path=str(technical.path),
-                content_type=technical.content_type,
-                source_request_id=technical.request_id,
-            )
-        ]
+        found = with_retries(locate_version_task, settings)(request.product, request.version)
+        sbom = with_retries(latest_sbom_task, settings)(found.version_id)
+        technical = with_retries(fetch_technical_file, settings)(found.version_id, work)
+        files = [ArchiveFile.downloaded(TECHNICAL_FILE_NAME, technical)]
         if sbom is not None:
-            report = fetch_compliance_report(sbom.id, work)
-            files.append(
-                ArchiveFile(
-                    name=COMPLIANCE_REPORT_NAME,
-                    path=str(report.path),
-                    content_type=report.content_type,
-                    source_request_id=report.request_id,
-                )
-            )
-        key_sha = sbom.sha256 if sbom is not None and sbom.sha256 else technical.sha256
+            report = with_retries(fetch_compliance_report, settings)(sbom.id, work)
+            files.append(ArchiveFile.downloaded(COMPLIANCE_REPORT_NAME, report))
+        record = {
+            "product": request.product,
+            "version": request.version,
+            "version_id": found.version_id,
+            "release_state": found.release_state,
+            "sbom_id": sbom.id if sbom is not None else None,
+            "flow_run_id": run_id,
+        }
+        key = ArchiveKey(
+            target=target,
+            product=request.product,
+            version=request.version,
+            content_sha256=sbom.sha256 if sbom is not None and sbom.sha256 else technical.sha256,
+            retain_years=request.retain_years,
+        )
         archived = archive_release(
-            to,
-            product,
-            version,
-            run_id=run_id,
-            sbom_sha256=key_sha,
-            files=files,
-            documents={
-                "export.json": {
-                    "product": product,
-                    "version": version,
-                    "version_id": target.version_id,
-                    "release_state": target.release_state,
-                    "sbom_id": sbom.id if sbom is not None else None,
-                    "flow_run_id": run_id,
-                }
-            },
-            retain_years=retain_years,
+            ArchiveRequest(
+                key=key,
+                run_id=run_id,
+                files=tuple(files),
+                documents=(("export.json", record),),
+                reason="export",
+            )
         )
     verb = "archived" if archived.written else "already archived"
-    logger.info("%s %s %s: %s", verb, product, version, archived.run_uri)
+    get_run_logger().info("%s %s %s: %s", verb, request.product, request.version, archived.run_uri)
     publish_link(
-        artifact_key("export", product, version),
+        artifact_key("export", request.product, request.version),
         archived.run_uri,
-        f"{product} {version} evidence",
-        f"Technical file of {product} {version} ({verb})",
+        f"{request.product} {request.version} evidence",
+        f"Technical file of {request.product} {request.version} ({verb})",
     )
     return archived

@@ -1,17 +1,27 @@
 """The release flow: from an SBOM to a gated, promoted, archived product version.
 
-identity → SBOM (read or generate, quality) → product → version ∥ previous release
-→ upload once → scan unless one ran → poll CRA status → vulnerabilities ∥ comparison
-→ gate → promote (∥ deprecate the predecessor) → evidence archive → artifacts, events.
+The flow takes one `ReleaseRequest` (built by the CLI, rendered from the
+`craflow.release.requested` event, or given to a deployment run), resolves its
+defaults from `ReleaseSettings` when the run starts, and runs `RELEASE_STEPS`
+in order over one `ReleaseRun`:
+
+    check archive → SBOM, product, version ∥ previous → upload once, scan, wait
+    → gate (vulnerabilities ∥ comparison) → archive a blocked verdict
+    → check promotion → promote ∥ deprecate predecessor → archive the evidence
+
+A step returns None to go on or a `ReleaseOutcome` to end the run there. A later
+step (carry triage forward, archive a VEX document, open an incident case) is one
+more function in `RELEASE_STEPS`.
 
 The run ends Completed (passed), Completed named "Pending" (the scan did not
 finish by the deadline: nothing promoted, exit 75) or Failed (gate blocked or an
-error; the verdict is the state message). Every ending carries a
-`ReleaseOutcome` as the state's data: `run_release(...)` returns it.
+error; the verdict is the state message). Every ending carries its
+`ReleaseOutcome` as the state's data.
 """
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,44 +31,47 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from config.evidence import EvidenceSettings
 from config.release import ReleaseSettings
-from craflow.api import CraEvidenceError, Download, ReleaseBlockedError, Version
+from craflow.api import CraEvidenceError, ReleaseBlockedError
+from craflow.boundary import exit_code_for, one_line
 from craflow.evidence import EvidenceError
 from craflow.exitcodes import ExitCode
 from craflow.release.ci import detect_ci
-from craflow.release.errors import ReleaseInputError, exit_code_for_error, one_line
-from craflow.release.gate import (
-    GateConfigError,
-    GatePolicy,
-    GateVerdict,
-    ReadinessFacts,
-    evaluate_gate,
-)
-from craflow.release.names import check_release_names
+from craflow.release.errors import GateConfigError, ReleaseInputError, TransitionError
+from craflow.release.gate import GatePolicy, ReadinessFacts, evaluate_gate
 from craflow.release.outcome import ReleaseOutcome
 from craflow.release.polling import PollSchedule
 from craflow.release.report import diff_rows, finding_from, finding_rows, summary_markdown
+from craflow.release.request import ReleaseRequest
 from craflow.release.run import ReleaseRun
-from craflow.release.states import TransitionError, check_state
+from craflow.release.states import promotion_blocker
+from craflow.release.vocabulary import is_open
 from craflow.sbom.errors import SbomError
 from tasks import events
 from tasks.artifacts import publish_link, publish_markdown, publish_table
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
+    COMPLIANCE_REPORT_NAME,
+    TECHNICAL_FILE_NAME,
     ArchiveFile,
+    ArchiveKey,
+    ArchiveRequest,
     archive_release,
+    check_writable,
     fetch_compliance_report,
     fetch_technical_file,
     find_archived_release,
+    resolve_target,
 )
 from tasks.products import find_previous_release, resolve_product, resolve_version
 from tasks.promote import deprecate_version, promote_version
+from tasks.retry import with_retries
 from tasks.sbom import SbomFile, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
 from tasks.vulnerabilities import compare_versions, list_vulnerabilities
 
-_SETTINGS = ReleaseSettings()
 #: errors that end a run with a clear one-line reason and an exit code (anything else crashes)
 EXPECTED_ERRORS = (
     CraEvidenceError,
@@ -68,6 +81,245 @@ EXPECTED_ERRORS = (
     GateConfigError,
     TransitionError,
     FileNotFoundError,
+)
+
+
+class _Context:
+    """What the steps share besides the run: settings, the work folder, the SBOM file."""
+
+    def __init__(self, settings: ReleaseSettings, work: Path) -> None:
+        self.settings = settings
+        self.work = work
+        self.sbom: SbomFile | None = None
+
+
+Step = Callable[[ReleaseRun, _Context], ReleaseOutcome | None]
+
+
+def _check_archive(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Refuse an archive root that cannot be written before anything is created."""
+    assert run.archive is not None
+    check_writable(run.archive)
+    return None
+
+
+def _obtain(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Read or build the SBOM (before anything is created on the server), then find or
+    create the product and version and find the previous release."""
+    req, s = run.request, ctx.settings
+    sbom = obtain_sbom(req.sbom, req.sbom_source, run.product, run.version_number, ctx.work)
+    ctx.sbom, run.sbom_sha256, run.quality_score = sbom, sbom.sha256, sbom.quality_score
+    product = with_retries(resolve_product, s)(run.product)
+    run.product_id = product.id
+    version = with_retries(resolve_version, s).submit(product.id, run.version_number)
+    prior = with_retries(find_previous_release, s).submit(
+        product.id, run.version_number, req.previous
+    )
+    run.version, run.previous = version.result(), prior.result()
+    return None
+
+
+def _scan(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Upload unless the same SBOM is there, scan unless one ran, wait for the verdict."""
+    s, sbom, version = ctx.settings, ctx.sbom, run.version
+    assert sbom is not None and version is not None
+    upload = with_retries(upload_sbom_once, s)(version.id, sbom.path, sbom.sha256)
+    run.sbom_id, run.uploaded = upload.sbom_id, upload.uploaded
+    with_retries(ensure_scan, s)(version.id, upload.scan_started)
+    schedule = PollSchedule(
+        s.poll_initial_seconds,
+        max(s.poll_cap_seconds, s.poll_initial_seconds),
+        s.poll_multiplier,
+        s.poll_jitter,
+        s.poll_deadline_seconds,
+    )
+    waited = with_retries(wait_for_scan, s)(version.id, schedule, run.key("scan-progress"))
+    run.status = waited.status
+    if not waited.done:
+        return run.outcome(
+            "pending",
+            int(ExitCode.PENDING),
+            [
+                f"scan still {waited.scan_state} after {waited.elapsed_seconds:.0f} s "
+                "(deadline reached); nothing promoted"
+            ],
+        )
+    if waited.scan_state != "completed":
+        reason = f"scan ended {waited.scan_state}; no verdict possible"
+        return run.outcome("failed", int(ExitCode.API_ERROR), [reason])
+    return None
+
+
+def _gate(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """List open vulnerabilities ∥ compare with the previous release, then decide."""
+    s, version, prior, status = ctx.settings, run.version, run.previous, run.status
+    assert version is not None and status is not None
+    vulns = with_retries(list_vulnerabilities, s).submit(version.id, s.vulnerability_page_size)
+    if prior is not None:
+        run.comparison = with_retries(compare_versions, s).submit(prior.id, version.id).result()
+        publish_table(
+            run.key("diff"),
+            diff_rows(run.comparison, s.artifact_table_rows),
+            f"Changes from {prior.version_number} to {run.version_number}",
+        )
+    findings = [finding_from(v) for v in vulns.result()]
+    readiness = ReadinessFacts(
+        status.cra_floor_status == "ready",
+        status.release_policy_status == "ready",
+        tuple(status.cra_missing_items),
+    )
+    new_ids = run.comparison.vulnerability_diff.new_ids if run.comparison else None
+    run.gate = evaluate_gate(run.policy, findings, readiness=readiness, new_ids=new_ids)
+    publish_table(
+        run.key("gate"),
+        finding_rows(run.gate.deciding, s.artifact_table_rows),
+        "; ".join(run.gate.reasons),
+    )
+    for kev in (f for f in findings if f.kev and is_open(f.status)):
+        events.emit(
+            events.KEV_DETECTED,
+            run.product,
+            {
+                "version": run.version_number,
+                "vulnerability": kev.vuln_id,
+                "component": kev.component,
+            },
+        )
+    return None
+
+
+def _archive_blocked(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """A blocked release archives its SBOM and verdict, and ends."""
+    verdict = run.gate
+    assert verdict is not None
+    if verdict.passed:
+        return None
+    reasons = list(verdict.reasons)
+    try:
+        _export(run, ctx, "failed")
+    except EvidenceError as exc:  # the verdict stands; say that its record is missing
+        reasons.append(f"verdict not archived: {one_line(exc)}")
+    return run.outcome("failed", verdict.exit_code, reasons)
+
+
+def _refused(run: ReleaseRun, reason: str) -> ReleaseOutcome:
+    return run.outcome(
+        "failed", int(ExitCode.RELEASE_POLICY_NOT_MET), [f"server refused the release: {reason}"]
+    )
+
+
+def _check_promotion(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Refuse before the first step what the server would refuse at the last one."""
+    status = run.status
+    if run.promote is None or status is None:
+        return None
+    blocker = promotion_blocker(
+        status.release_state or "draft",
+        run.promote,
+        release_policy_ready=status.release_policy_status == "ready",
+        blockers=[f"{b.vuln_id}: {b.reason}" for b in status.vuln_blockers],
+    )
+    return None if blocker is None else _refused(run, blocker)
+
+
+def _promote(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Promote (∥ deprecate the predecessor), then archive the full evidence."""
+    s, version, prior = ctx.settings, run.version, run.previous
+    assert version is not None and run.product_id is not None
+    if run.promote is not None:
+        try:
+            promotion = with_retries(promote_version, s)(
+                run.product_id, version.id, run.version_number, run.promote
+            )
+        except ReleaseBlockedError as exc:
+            blockers = [f"{b.vuln_id}: {b.reason}" for b in exc.blockers] or [one_line(exc)]
+            return _refused(run, "; ".join(blockers))
+        run.promoted_to = promotion.to_state
+        if promotion.steps:
+            events.emit(
+                events.VERSION_CHANGED,
+                run.product,
+                {
+                    "version": run.version_number,
+                    "from": promotion.from_state,
+                    "to": promotion.to_state,
+                },
+            )
+    deprecation = None
+    if run.request.deprecate_previous and prior is not None and run.promote is not None:
+        deprecation = with_retries(deprecate_version, s).submit(
+            run.product_id, prior.id, prior.version_number, version.id
+        )
+    _export(run, ctx, "passed")
+    if deprecation is not None:
+        deprecation.result()
+        run.deprecated_previous = True
+    assert run.gate is not None
+    return run.outcome("passed", int(ExitCode.OK), list(run.gate.reasons))
+
+
+def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
+    """Archive the evidence: all of it for a passed release; SBOM and verdict when blocked."""
+    sbom, version, archive = ctx.sbom, run.version, run.archive
+    assert sbom is not None and version is not None and run.sbom_id is not None
+    assert archive is not None
+    key = ArchiveKey(
+        target=archive,
+        product=run.product,
+        version=run.version_number,
+        content_sha256=sbom.sha256,
+        verdict=verdict,
+        policy=run.policy.describe(),
+        retain_years=run.request.retain_years,
+    )
+    done = find_archived_release(key)
+    if done is None:
+        ext = ".xml" if sbom.path.lower().endswith(".xml") else ".json"
+        name = f"sbom.{'spdx' if sbom.format == 'spdx' else 'cdx'}{ext}"
+        files = [ArchiveFile(name=name, path=sbom.path)]
+        if verdict == "passed":
+            s, folder = ctx.settings, ctx.work / "export"
+            tech = with_retries(fetch_technical_file, s).submit(version.id, folder)
+            report = with_retries(fetch_compliance_report, s).submit(run.sbom_id, folder)
+            files.append(ArchiveFile.downloaded(TECHNICAL_FILE_NAME, tech.result()))
+            files.append(ArchiveFile.downloaded(COMPLIANCE_REPORT_NAME, report.result()))
+        run.exported = True
+        done = archive_release(
+            ArchiveRequest(
+                key=key, run_id=run.run_id, files=tuple(files), documents=_documents(run)
+            )
+        )
+    run.archive_uri = done.run_uri
+    for obj in done.objects:
+        publish_link(
+            run.key("evidence", obj.name),
+            obj.uri,
+            obj.name,
+            f"sha256 {obj.sha256}, {obj.size} bytes",
+        )
+
+
+def _documents(run: ReleaseRun) -> tuple[tuple[str, Any], ...]:
+    status = run.status.model_dump(mode="json") if run.status is not None else {}
+    documents: list[tuple[str, Any]] = [
+        ("gate.json", run.gate.to_dict() if run.gate else {}),
+        ("cra-status.json", status),
+        ("release.json", run.record()),
+    ]
+    if run.comparison is not None:
+        documents.append(("comparison.json", run.comparison.model_dump(mode="json")))
+    return tuple(documents)
+
+
+#: the release, step by step; each may end the run with an outcome
+RELEASE_STEPS: tuple[Step, ...] = (
+    _check_archive,
+    _obtain,
+    _scan,
+    _gate,
+    _archive_blocked,
+    _check_promotion,
+    _promote,
 )
 
 
@@ -83,14 +335,15 @@ def _tag_flow_run(product: str, version: str) -> None:
 
 def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
     """Publish the summary and the event, then end the run in the state the verdict calls for."""
-    score = run.quality_score
     publish_markdown(
         run.key("summary"),
-        summary_markdown(outcome, gate=run.gate, comparison=run.comparison, quality_score=score),
-        f"Release {run.product} {run.version}: {outcome.verdict}",
+        summary_markdown(
+            outcome, gate=run.gate, comparison=run.comparison, quality_score=run.quality_score
+        ),
+        f"Release {run.product} {run.version_number}: {outcome.verdict}",
     )
     payload = {
-        "version": run.version,
+        "version": run.version_number,
         "verdict": outcome.verdict,
         "exit_code": outcome.exit_code,
         "reasons": outcome.reasons,
@@ -104,271 +357,55 @@ def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
     return Completed(message=outcome.message, data=outcome)
 
 
-def _obtain(
-    run: ReleaseRun, sbom: str | None, sbom_source: str | None, work: Path, previous: str | None
-) -> tuple[SbomFile, Version, Version | None]:
-    # The SBOM is read and checked before anything is created on the server, so a
-    # refused SBOM leaves no empty product or version behind.
-    sbom_file = obtain_sbom(sbom, sbom_source, run.product, run.version, work)
-    run.facts["sbom_sha256"] = sbom_file.sha256
-    product = resolve_product(run.product)
-    run.facts["product_id"] = product.id
-    version_future = resolve_version.submit(product.id, run.version)
-    previous_future = find_previous_release.submit(product.id, run.version, previous)
-    version = version_future.result()
-    run.facts["version_id"] = version.id
-    prior = previous_future.result()
-    if prior is not None:
-        run.facts.update(previous_version=prior.version_number, previous_version_id=prior.id)
-    run.quality_score = sbom_file.quality_score
-    return sbom_file, version, prior
-
-
-def _gate(
-    run: ReleaseRun,
-    policy: GatePolicy,
-    version: Version,
-    prior: Version | None,
-    readiness: ReadinessFacts,
-) -> GateVerdict:
-    vulns_future = list_vulnerabilities.submit(version.id, run.settings.vulnerability_page_size)
-    if prior is not None:
-        run.comparison = compare_versions.submit(prior.id, version.id).result()
-        publish_table(
-            run.key("diff"),
-            diff_rows(run.comparison, run.settings.artifact_table_rows),
-            f"Changes from {prior.version_number} to {run.version}",
-        )
-    findings = [finding_from(v) for v in vulns_future.result()]
-    new_ids = run.comparison.vulnerability_diff.new_ids if run.comparison else None
-    verdict = evaluate_gate(policy, findings, readiness=readiness, new_ids=new_ids)
-    run.gate = verdict
-    publish_table(
-        run.key("gate"),
-        finding_rows(verdict.deciding, run.settings.artifact_table_rows),
-        "; ".join(verdict.reasons),
+def start_run(request: ReleaseRequest, settings: ReleaseSettings) -> ReleaseRun:
+    """Resolve the request's defaults from the settings read as this run starts."""
+    promote = request.promote or settings.promote
+    return ReleaseRun(
+        request=request,
+        policy=request.policy(settings.fail_on, settings.unknown_as),
+        promote=None if promote == "none" else promote,
+        archive=resolve_target(request.export, EvidenceSettings()),
+        ci=dict(request.ci) if request.ci is not None else detect_ci(os.environ),
+        run_id=str(flow_run.id or "local"),
     )
-    for kev in (f for f in findings if f.kev and f.status in {"open", "in_progress"}):
-        events.emit(
-            events.KEV_DETECTED,
-            run.product,
-            {"version": run.version, "vulnerability": kev.vuln_id, "component": kev.component},
-        )
-    return verdict
 
 
-def _export(
-    run: ReleaseRun,
-    *,
-    export: str | None,
-    retain_years: int | None,
-    version: Version,
-    sbom_file: SbomFile,
-    sbom_id: str,
-    work: Path,
-    status_json: dict[str, Any],
-    verdict: str,
-) -> None:
-    """Archive the evidence: all of it for a passed release; SBOM and verdict when blocked."""
-    archive_uri = export or run.settings.export
-    done = find_archived_release(
-        archive_uri, run.product, run.version, sbom_file.sha256, verdict=verdict
-    )
-    if done is None:
-        ext = ".xml" if sbom_file.path.lower().endswith(".xml") else ".json"
-        name = f"sbom.{'spdx' if sbom_file.format == 'spdx' else 'cdx'}{ext}"
-        files = [ArchiveFile(name=name, path=sbom_file.path)]
-        downloads: list[tuple[str, Download]] = []
-        if verdict == "passed":
-            tech = fetch_technical_file.submit(version.id, work / "export")
-            report = fetch_compliance_report.submit(sbom_id, work / "export")
-            downloads = [
-                ("technical-file.zip", tech.result()),
-                ("compliance-report.pdf", report.result()),
-            ]
-        for fname, download in downloads:
-            files.append(
-                ArchiveFile(
-                    name=fname,
-                    path=str(download.path),
-                    content_type=download.content_type,
-                    source_request_id=download.request_id,
-                )
-            )
-        documents: dict[str, object] = {
-            "gate.json": run.gate.to_dict() if run.gate else {},
-            "cra-status.json": status_json,
-            "release.json": {"ci": run.ci, **run.facts},
-        }
-        if run.comparison is not None:
-            documents["comparison.json"] = run.comparison.model_dump(mode="json")
-        done = archive_release(
-            archive_uri,
-            run.product,
-            run.version,
-            run_id=str(flow_run.id or "local"),
-            sbom_sha256=sbom_file.sha256,
-            files=files,
-            documents=documents,
-            retain_years=retain_years,
-            verdict=verdict,
-        )
-        run.facts["exported"] = True
-    run.facts["archive_uri"] = done.run_uri
-    for obj in done.objects:
-        publish_link(
-            run.key("evidence", str(obj["name"])),
-            str(obj["uri"]),
-            str(obj["name"]),
-            f"sha256 {obj['sha256']}, {obj['size']} bytes",
-        )
-
-
-def _release(
-    run: ReleaseRun, policy: GatePolicy, params: dict[str, Any], work: Path
-) -> ReleaseOutcome:
-    sbom_file, version, prior = _obtain(
-        run, params["sbom"], params["sbom_source"], work, params["previous"]
-    )
-    upload = upload_sbom_once(version.id, sbom_file.path, sbom_file.sha256)
-    run.facts.update(sbom_id=upload.sbom_id, uploaded=upload.uploaded)
-    ensure_scan(version.id, upload.scan_started)
-    s = run.settings
-    schedule = PollSchedule(
-        s.poll_initial_seconds,
-        max(s.poll_cap_seconds, s.poll_initial_seconds),
-        s.poll_multiplier,
-        s.poll_jitter,
-        s.poll_deadline_seconds,
-    )
-    waited = wait_for_scan(version.id, schedule, run.key("scan-progress"))
-    run.facts["scan_state"] = waited.scan_state
-    if not waited.done:
-        return run.outcome(
-            "pending",
-            int(ExitCode.PENDING),
-            [
-                f"scan still {waited.scan_state} after {waited.elapsed_seconds:.0f} s "
-                "(deadline reached); nothing promoted"
-            ],
-        )
-    if waited.scan_state != "completed":
-        return run.outcome(
-            "failed",
-            int(ExitCode.API_ERROR),
-            [f"scan ended {waited.scan_state}; no verdict possible"],
-        )
-    status = waited.status
-    readiness = ReadinessFacts(
-        status.cra_floor_status == "ready",
-        status.release_policy_status == "ready",
-        tuple(status.cra_missing_items),
-    )
-    verdict = _gate(run, policy, version, prior, readiness)
-    archive_args: dict[str, Any] = {
-        "export": params["export"],
-        "retain_years": params["retain_years"],
-        "version": version,
-        "sbom_file": sbom_file,
-        "sbom_id": upload.sbom_id,
-        "work": work,
-        "status_json": status.model_dump(mode="json"),
-    }
-    if not verdict.passed:
-        reasons = list(verdict.reasons)
-        try:
-            _export(run, **archive_args, verdict="failed")
-        except EvidenceError as exc:  # the verdict stands; say that its record is missing
-            reasons.append(f"verdict not archived: {one_line(exc)}")
-        return run.outcome("failed", verdict.exit_code, reasons)
-    target = params["promote"]
-    if target != "none":
-        try:
-            promotion = promote_version(run.facts["product_id"], version.id, run.version, target)
-        except ReleaseBlockedError as exc:
-            blockers = [f"{b.vuln_id}: {b.reason}" for b in exc.blockers] or [one_line(exc)]
-            return run.outcome(
-                "failed",
-                int(ExitCode.RELEASE_POLICY_NOT_MET),
-                [f"server refused the release: {'; '.join(blockers)}"],
-            )
-        run.facts["promoted_to"] = promotion.to_state
-        if promotion.steps:
-            events.emit(
-                events.VERSION_CHANGED,
-                run.product,
-                {"version": run.version, "from": promotion.from_state, "to": promotion.to_state},
-            )
-    deprecation = None
-    if params["deprecate_previous"] and prior is not None and target != "none":
-        deprecation = deprecate_version.submit(
-            run.facts["product_id"], prior.id, prior.version_number, version.id
-        )
-    _export(run, **archive_args, verdict="passed")
-    if deprecation is not None:
-        deprecation.result()
-        run.facts["deprecated_previous"] = True
-    return run.outcome("passed", int(ExitCode.OK), list(verdict.reasons))
+def _run_steps(run: ReleaseRun, settings: ReleaseSettings) -> ReleaseOutcome:
+    api_settings = resolve_api_settings(settings.secret_block_name)
+    with (
+        tags(f"product:{run.product}", f"version:{run.version_number}"),
+        tempfile.TemporaryDirectory(prefix="craflow-release-") as work,
+        run_client(api_settings),
+    ):
+        ctx = _Context(settings, Path(work))
+        for step in RELEASE_STEPS:
+            ended = step(run, ctx)
+            if ended is not None:
+                return ended
+    raise AssertionError("the last release step always ends the run")  # pragma: no cover
 
 
 @flow(
     name="release",
-    flow_run_name="release-{product}-{version}",
-    task_runner=ThreadPoolTaskRunner[Any](max_workers=_SETTINGS.max_workers),  # type: ignore[arg-type]
+    flow_run_name="release-{request.product}-{request.version}",
+    task_runner=ThreadPoolTaskRunner[Any](max_workers=4),  # type: ignore[arg-type]
     log_prints=False,
 )
-def release_flow(  # noqa: PLR0917 - the parameters are the flow's fixed public interface
-    product: str,
-    version: str,
-    sbom: str | None = None,
-    sbom_source: str | None = None,
-    previous: str | None = None,
-    fail_on: str = "high",
-    new_only: bool = False,
-    fail_on_kev: bool = False,
-    require_ready: bool = False,
-    promote: str = "released",
-    deprecate_previous: bool = False,
-    export: str | None = None,
-    retain_years: int | None = None,
-    ci: dict[str, str] | None = None,
-) -> State[ReleaseOutcome]:
-    """Release *product* *version*: SBOM → upload → scan → gate → promote → archive.
+def release_flow(request: ReleaseRequest) -> State[ReleaseOutcome]:
+    """Release the requested product version: SBOM → upload → scan → gate → promote → archive.
 
     No parameter is a secret: the API key comes from `CRA_EVIDENCE_API_KEY` or the
     Prefect Secret block named in `ReleaseSettings.secret_block_name`.
     """
     settings = ReleaseSettings()
-    run = ReleaseRun(
-        product, version, settings, dict(ci) if ci is not None else detect_ci(os.environ), {}
-    )
-    _tag_flow_run(product, version)
-    params = {
-        "sbom": sbom,
-        "sbom_source": sbom_source,
-        "previous": previous,
-        "promote": promote,
-        "deprecate_previous": deprecate_previous,
-        "export": export,
-        "retain_years": retain_years,
-    }
+    _tag_flow_run(request.product, request.version)
+    run = ReleaseRun(request, GatePolicy(), None, None, dict(request.ci or {}))
     try:
-        check_release_names(product, version)
-        policy = GatePolicy.parse(
-            fail_on, new_only=new_only, fail_on_kev=fail_on_kev, require_ready=require_ready
-        )
-        if promote != "none":
-            check_state(promote)
-        api_settings = resolve_api_settings(settings.secret_block_name)
-        with (
-            tags(f"product:{product}", f"version:{version}"),
-            tempfile.TemporaryDirectory(prefix="craflow-release-") as work,
-            run_client(api_settings),
-        ):
-            outcome = _release(run, policy, params, Path(work))
+        run = start_run(request, settings)
+        outcome = _run_steps(run, settings)
     except EXPECTED_ERRORS as exc:
         outcome = run.outcome(
-            "failed", exit_code_for_error(exc), [one_line(exc)], error=one_line(exc)
+            "failed", int(exit_code_for(exc)), [one_line(exc)], error=one_line(exc)
         )
     return _finish(run, outcome)
 
@@ -381,7 +418,39 @@ def outcome_of(state: State[Any]) -> ReleaseOutcome | BaseException:
     return RuntimeError(f"release run ended {state.name} without an outcome")
 
 
-def run_release(**parameters: Any) -> ReleaseOutcome | BaseException:
-    """Run `release_flow` with *parameters* in this process and return its outcome (or error)."""
-    state = release_flow(**parameters, return_state=True)
-    return outcome_of(state)
+def run_request(
+    request: ReleaseRequest, settings: ReleaseSettings | None = None
+) -> ReleaseOutcome | BaseException:
+    """Run `release_flow` for *request* in this process and return its outcome (or error).
+
+    The flow's task runner gets `ReleaseSettings.max_workers` as read now.
+    """
+    workers = (settings or ReleaseSettings()).max_workers
+    runner = ThreadPoolTaskRunner[Any](max_workers=workers)
+    configured = release_flow.with_options(task_runner=runner)  # type: ignore[arg-type]
+    return outcome_of(configured(request, return_state=True))
+
+
+def run_release(
+    product: str,
+    version: str,
+    *,
+    sbom: str | None = None,
+    sbom_source: str | None = None,
+    fail_on: str | None = None,
+    promote: str | None = None,
+    export: str | None = None,
+    ci: dict[str, str] | None = None,
+) -> ReleaseOutcome | BaseException:
+    """Build a `ReleaseRequest` from these fields (the same factory as the CLI) and run it."""
+    request = ReleaseRequest.build(
+        product=product,
+        version=version,
+        sbom=sbom,
+        sbom_source=sbom_source,
+        fail_on=fail_on,
+        promote=promote,
+        export=export,
+        ci=ci,
+    )
+    return run_request(request)

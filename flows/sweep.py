@@ -10,10 +10,12 @@ then ends Failed with "N of M products failed: …".
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +37,8 @@ from config.release import ReleaseSettings
 from config.sweep import SweepSettings
 from craflow.api import CraEvidenceClient
 from craflow.api.ratelimit import Pacer
+from craflow.evidence.uri import Location
+from craflow.release.request import SweepRequest
 from craflow.sweep import (
     ProductFailure,
     SweepFailedError,
@@ -50,13 +54,23 @@ from craflow.sweep import (
 )
 from craflow.sweep.portfolio import change_lines
 from tasks.client import register_client, resolve_api_settings
+from tasks.export import (
+    TECHNICAL_FILE_NAME,
+    ArchiveFile,
+    ArchiveKey,
+    ArchiveRequest,
+    archive_release,
+    check_writable,
+    fetch_technical_file,
+    resolve_target,
+)
 from tasks.pacing import PrefectPacer
+from tasks.retry import with_retries
 from tasks.sweep import (
     check_version_task,
     describe_failure,
     emit_sweep_events,
     load_previous_snapshot_task,
-    refresh_export_task,
     select_targets_task,
     write_snapshot_task,
 )
@@ -68,9 +82,9 @@ def _run_id() -> str:
 
 
 @contextmanager
-def sweep_client(settings: SweepSettings) -> Iterator[CraEvidenceClient]:
+def sweep_client(settings: SweepSettings, release: ReleaseSettings) -> Iterator[CraEvidenceClient]:
     """Open the run's client, paced by its own buckets or by Prefect limits, and register it."""
-    api = resolve_api_settings(ReleaseSettings().secret_block_name)
+    api = resolve_api_settings(release.secret_block_name)
     rates = RateLimitSettings()
     pacer: Pacer | None = None
     if settings.pacing == "prefect":
@@ -88,6 +102,7 @@ def _check_all(
     previous: dict[str, VersionSnapshot],
     settings: SweepSettings,
     concurrency: int,
+    retries: ReleaseSettings,
 ) -> tuple[list[VersionSnapshot], dict[str, str]]:
     """Run one check per version, at most *concurrency* at once; never raise for one version."""
     snapshots: list[VersionSnapshot] = []
@@ -99,7 +114,7 @@ def _check_all(
     )
     # Prefect's overloads of `submit` do not resolve for a sync task under mypy; the
     # runner is used as Prefect's own flow engine uses it.
-    check: Task[..., Any] = check_version_task
+    check: Task[..., Any] = with_retries(check_version_task, retries)
     with ThreadPoolTaskRunner[Any](max_workers=concurrency) as runner:
         futures: dict[PrefectFuture[Any], VersionTarget] = {
             runner.submit(check, {"target": t, "settings": settings}): t for t in targets
@@ -145,14 +160,32 @@ def sweep_flow(
     export: str | None = None,
     export_changed: bool = False,
 ) -> SweepOutcome | State[SweepOutcome]:
-    """Re-check every selected version and report what changed since the last sweep."""
+    """Re-check every selected version and report what changed since the last sweep.
+
+    The parameters are validated once, here, into a `SweepRequest` passed whole below.
+    """
+    request = SweepRequest.build(
+        products=products,
+        states=states,
+        concurrency=concurrency,
+        export=export,
+        export_changed=export_changed,
+    )
+    return _sweep(request, SweepSettings(), ReleaseSettings())
+
+
+def _sweep(
+    request: SweepRequest, settings: SweepSettings, release: ReleaseSettings
+) -> SweepOutcome | State[SweepOutcome]:
     logger = get_run_logger()
-    settings = SweepSettings()
     run_id = _run_id()
-    archive = export or EvidenceSettings().destination
-    concurrency = max(1, min(concurrency, settings.max_concurrency))
-    with sweep_client(settings):
-        selection = select_targets_task(products, list(states or settings.states))
+    archive = check_writable(resolve_target(request.export, EvidenceSettings()))
+    concurrency = max(1, min(request.concurrency, settings.max_concurrency))
+    with sweep_client(settings, release):
+        selection = with_retries(select_targets_task, release)(
+            list(request.products) if request.products else None,
+            list(request.states or settings.states),
+        )
         prior = load_previous_snapshot_task(archive)
         previous = prior.index() if prior is not None else {}
         logger.info(
@@ -161,10 +194,12 @@ def sweep_flow(
             len(selection.products),
             concurrency,
         )
-        snapshots, errors = _check_all(selection.targets, previous, settings, concurrency)
+        snapshots, errors = _check_all(selection.targets, previous, settings, concurrency, release)
         deltas: list[VersionDelta] = [compute_delta(previous.get(s.key), s) for s in snapshots]
         exports = (
-            _export_changed(selection.targets, deltas, archive, run_id) if export_changed else []
+            _export_changed(selection.targets, deltas, archive, run_id, release)
+            if request.export_changed
+            else []
         )
     taken_at = datetime.now(UTC)
     # The archive orders snapshots by key (`{date}-{run id}`): a time prefix keeps two
@@ -214,12 +249,31 @@ def sweep_flow(
 
 
 def _export_changed(
-    targets: tuple[VersionTarget, ...], deltas: list[VersionDelta], archive: str, run_id: str
+    targets: tuple[VersionTarget, ...],
+    deltas: list[VersionDelta],
+    archive: Location,
+    run_id: str,
+    release: ReleaseSettings,
 ) -> list[str]:
     """Refresh the technical-file export of every version that changed and did not fail."""
     wanted = {(d.product, d.version) for d in deltas if d.changed and d.scan_failure is None}
-    return [
-        refresh_export_task(target, archive, run_id)
-        for target in targets
-        if (target.product, target.version) in wanted
-    ]
+    fetch = with_retries(fetch_technical_file, release)
+    uris: list[str] = []
+    for target in targets:
+        if (target.product, target.version) not in wanted:
+            continue
+        with tempfile.TemporaryDirectory(prefix="craflow-sweep-export-") as folder:
+            download = fetch(target.version_id, Path(folder))
+            key = ArchiveKey(
+                target=archive,
+                product=target.product,
+                version=target.version,
+                content_sha256=download.sha256,
+                verdict="refresh",
+            )
+            files = (ArchiveFile.downloaded(TECHNICAL_FILE_NAME, download),)
+            request = ArchiveRequest(
+                key=key, run_id=run_id, files=files, mode="refresh", reason="sweep-refresh"
+            )
+            uris.append(archive_release(request).run_uri)
+    return uris

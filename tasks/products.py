@@ -1,22 +1,19 @@
 """Tasks that find or create a product and a version, and find the previous release."""
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from craflow.api import Product, Version
 from craflow.release.errors import ReleaseInputError
 from craflow.release.previous import VersionFacts, pick_previous_release
 from tasks.client import current_client
-from tasks.retry import RETRY_OPTIONS
+from tasks.retry import api_task
 
 
-@task(name="find-or-create-product", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="find-or-create-product")
 def resolve_product(slug: str) -> Product:
     """The product with *slug*, created (named after the slug) when missing."""
     return current_client().find_or_create_product(slug, name=slug)
 
 
-@task(name="find-or-create-version", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="find-or-create-version")
 def resolve_version(product_id: str, version_number: str) -> Version:
     """The version *version_number* of the product, created (as draft) when missing."""
     return current_client().find_or_create_version(product_id, version_number)
@@ -27,7 +24,7 @@ def _facts(version: Version) -> VersionFacts:
     return VersionFacts(version.id, version.version_number, version.release_state or "", created)
 
 
-@task(name="find-previous-release", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="find-previous-release")
 def find_previous_release(
     product_id: str, version_number: str, previous: str | None = None
 ) -> Version | None:

@@ -1,14 +1,12 @@
 """Tasks that move a version along the release states, each step read back from the server."""
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
 from craflow.api import CraEvidenceClient
 from craflow.release.errors import ReleaseInputError
 from craflow.release.states import is_at_or_beyond, transition_path
 from tasks.client import current_client
-from tasks.retry import RETRY_OPTIONS
+from tasks.retry import api_task
 
 
 class Promotion(BaseModel):
@@ -43,7 +41,7 @@ def _walk(
     return Promotion(version_id=version_id, from_state=current, to_state=target, steps=steps)
 
 
-@task(name="promote-version", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="promote-version")
 def promote_version(
     product_id: str, version_id: str, version_number: str, target: str
 ) -> Promotion:
@@ -55,7 +53,7 @@ def promote_version(
     return _walk(product_id, version_id, version_number, target, None)
 
 
-@task(name="deprecate-version", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="deprecate-version")
 def deprecate_version(
     product_id: str, version_id: str, version_number: str, superseded_by: str
 ) -> Promotion:

@@ -4,15 +4,13 @@ import time
 from collections.abc import Callable
 from uuid import UUID
 
-from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
 from craflow.api import CraStatus
 from craflow.release.polling import PollSchedule, poll_until
 from tasks.client import current_client
-from tasks.retry import RETRY_OPTIONS
+from tasks.retry import api_task
 
 #: scan states after which the CRA status no longer changes by itself
 TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
@@ -20,7 +18,7 @@ TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
 ACTIVE_SCAN_STATES = frozenset({"pending", "running"})
 
 
-@task(name="ensure-scan", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="ensure-scan")
 def ensure_scan(version_id: str, scan_started: bool) -> str:
     """Trigger a scan unless one was started with the upload or is running or completed.
 
@@ -68,7 +66,7 @@ def _progress_reporter(key: str, deadline: float) -> Callable[[CraStatus, float]
     return report
 
 
-@task(name="wait-for-scan", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="wait-for-scan")
 def wait_for_scan(
     version_id: str,
     schedule: PollSchedule,

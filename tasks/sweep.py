@@ -7,11 +7,9 @@ one task run per version keeps the Prefect server from drowning in tiny tasks.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prefect import task
@@ -22,6 +20,8 @@ from config.sweep import SweepSettings
 from craflow.api.errors import CraEvidenceError, NotFoundError
 from craflow.api.models import Sbom, Vulnerability
 from craflow.evidence import open_archive
+from craflow.evidence.uri import Location
+from craflow.release.vocabulary import is_open
 from craflow.sweep import (
     ProductFailure,
     SeverityCounts,
@@ -35,14 +35,12 @@ from craflow.sweep import (
 )
 from tasks.client import current_client
 from tasks.events import KEV_DETECTED, VERSION_CHANGED, product_resource
-from tasks.retry import RETRY_OPTIONS
+from tasks.retry import api_task
 
 if TYPE_CHECKING:
     from craflow.api import CraEvidenceClient
 
 TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
-OPEN_STATUSES = frozenset({"open", "in_progress"})
-TECHNICAL_FILE_NAME = "technical-file.zip"
 
 
 class VersionCheckError(CraEvidenceError):
@@ -86,7 +84,7 @@ def select_targets(
     )
 
 
-@task(name="select-sweep-targets", cache_policy=NONE, **RETRY_OPTIONS)
+@api_task(name="select-sweep-targets")
 def select_targets_task(products: list[str] | None, states: list[str]) -> TargetSelection:
     """The versions to check, through the flow run's client."""
     return select_targets(current_client(), products, states)
@@ -137,7 +135,7 @@ def check_version(
         for v in client.list_vulnerabilities(
             version_id=target.version_id, per_page=settings.vulnerabilities_per_page
         )
-        if v.status in OPEN_STATUSES
+        if is_open(v.status)
     ]
     summary = status.vulnerability_summary
     return VersionSnapshot(
@@ -157,28 +155,23 @@ def check_version(
     )
 
 
-@task(
-    name="check-version",
-    task_run_name="check-{target.product}-{target.version}",
-    cache_policy=NONE,
-    **RETRY_OPTIONS,
-)
+@api_task(name="check-version", task_run_name="check-{target.product}-{target.version}")
 def check_version_task(target: VersionTarget, settings: SweepSettings) -> VersionSnapshot:
     """`check_version` through the flow run's client (one task run per version)."""
     return check_version(current_client(), target, settings)
 
 
 @task(name="load-previous-sweep", cache_policy=NONE)
-def load_previous_snapshot_task(archive_uri: str) -> SweepSnapshot | None:
+def load_previous_snapshot_task(archive: Location) -> SweepSnapshot | None:
     """The newest snapshot in the archive, or None on the first sweep."""
-    data = open_archive(archive_uri).latest_sweep_snapshot()
+    data = open_archive(archive).latest_sweep_snapshot()
     return None if data is None else SweepSnapshot.from_json_dict(data)
 
 
 @task(name="write-sweep-snapshot", cache_policy=NONE)
-def write_snapshot_task(archive_uri: str, snapshot: SweepSnapshot) -> str:
+def write_snapshot_task(archive: Location, snapshot: SweepSnapshot) -> str:
     """Store *snapshot* as `sweeps/{date}-{run id}/snapshot.json`; returns its URI."""
-    return open_archive(archive_uri).write_sweep_snapshot(
+    return open_archive(archive).write_sweep_snapshot(
         snapshot.run_id, snapshot.to_json_dict(), at=snapshot.taken_at
     )
 
@@ -276,45 +269,16 @@ def locate_version(client: CraEvidenceClient, product: str, version: str) -> Ver
     )
 
 
-@task(
-    name="locate-version",
-    task_run_name="locate-{product}-{version}",
-    cache_policy=NONE,
-    **RETRY_OPTIONS,
-)
+@api_task(name="locate-version", task_run_name="locate-{product}-{version}")
 def locate_version_task(product: str, version: str) -> VersionTarget:
     """`locate_version` through the flow run's client (finds, never creates)."""
     return locate_version(current_client(), product, version)
 
 
-@task(name="latest-sbom", cache_policy=NONE, **RETRY_OPTIONS)
+@api_task(name="latest-sbom")
 def latest_sbom_task(version_id: str) -> Sbom | None:
     """The version's most recently uploaded SBOM, or None when it has none."""
     sboms = list(current_client().list_sboms(version_id))
     if not sboms:
         return None
     return max(sboms, key=lambda s: (s.created_at is not None, s.created_at or 0, s.id))
-
-
-@task(
-    name="refresh-export",
-    task_run_name="refresh-export-{target.product}-{target.version}",
-    cache_policy=NONE,
-    **RETRY_OPTIONS,
-)
-def refresh_export_task(target: VersionTarget, archive_uri: str, run_id: str) -> str:
-    """Archive a fresh technical file of a version that changed; returns the run folder URI."""
-    client = current_client()
-    archive = open_archive(archive_uri)
-    with tempfile.TemporaryDirectory(prefix="craflow-sweep-export-") as folder:
-        path = Path(folder) / TECHNICAL_FILE_NAME
-        download = client.export_technical_file(target.version_id, path)
-        run = archive.start_run(target.product, target.version, run_id=run_id)
-        run.put_file(
-            TECHNICAL_FILE_NAME,
-            path,
-            content_type=download.content_type,
-            source_request_id=download.request_id,
-        )
-        run.finish(extra={"reason": "sweep-refresh", "sweep_run_id": run_id})
-    return run.uri

@@ -2,12 +2,10 @@
 
 from pathlib import Path
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
 from tasks.client import current_client
-from tasks.retry import RETRY_OPTIONS
+from tasks.retry import api_task
 
 
 class UploadResult(BaseModel):
@@ -21,7 +19,7 @@ class UploadResult(BaseModel):
     request_id: str | None = None
 
 
-@task(name="upload-sbom", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="upload-sbom")
 def upload_sbom_once(version_id: str, path: str, sha256: str) -> UploadResult:
     """Upload unless an SBOM with *sha256* is already on the version (a re-read, not a cache).
 

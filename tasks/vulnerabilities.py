@@ -1,20 +1,17 @@
 """Tasks that read a version's vulnerabilities and compare two versions."""
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from craflow.api import Comparison, Vulnerability
 from tasks.client import current_client
-from tasks.retry import RETRY_OPTIONS
+from tasks.retry import api_task
 
 
-@task(name="list-vulnerabilities", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="list-vulnerabilities")
 def list_vulnerabilities(version_id: str, page_size: int = 100) -> list[Vulnerability]:
     """Every vulnerability recorded on the version (any status; the gate filters)."""
     return list(current_client().list_vulnerabilities(version_id=version_id, per_page=page_size))
 
 
-@task(name="compare-versions", cache_policy=NO_CACHE, **RETRY_OPTIONS)
+@api_task(name="compare-versions")
 def compare_versions(base_version_id: str, target_version_id: str) -> Comparison:
     """The component and vulnerability diff from *base* to *target*."""
     return current_client().compare_versions(base_version_id, target_version_id)

@@ -45,7 +45,7 @@ def export(
     verb = "archived" if archived.written else "already archived"
     typer.echo(f"{product} {version} {verb}: {archived.run_uri}")
     for obj in archived.objects:
-        typer.echo(f"  {obj['name']}  {obj['size']} bytes  sha256 {obj['sha256']}")
+        typer.echo(f"  {obj.name}  {obj.size} bytes  sha256 {obj.sha256}")
 
 
 def register(app: typer.Typer) -> None:

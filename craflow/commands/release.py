@@ -1,14 +1,21 @@
 """`craflow release`: run the release flow for one product version and exit with its verdict."""
 
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from craflow.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from craflow.release.outcome import ReleaseOutcome
+    from craflow.release.request import ReleaseRequest
 
 _HELP = (
     "Release a product version: SBOM → upload (once) → scan → wait → compare → gate → "
@@ -90,40 +97,40 @@ def release(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON result on stdout.")
     ] = False,
+    unknown_as: Annotated[
+        str | None,
+        typer.Option(
+            "--unknown-as",
+            help="Count a vulnerability without CVSS as critical|high|medium|low, or ignore "
+            "it [default: high, CRAFLOW_RELEASE_UNKNOWN_AS].",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and task tracebacks.")
+    ] = False,
 ) -> None:
     """Release a product version (see `craflow release --help`)."""
     from config.release import ReleaseSettings
+    from craflow.boundary import exit_code_for, one_line
+    from craflow.release.request import ReleaseRequest
 
     try:
-        defaults = ReleaseSettings()
+        settings = ReleaseSettings()
     except ValidationError as exc:
         wrong = "; ".join(
             f"CRAFLOW_RELEASE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
             for e in exc.errors()
         )
         raise _fail(f"bad setting: {wrong}", ExitCode.CONFIGURATION) from None
-    fail_on = fail_on if fail_on is not None else defaults.fail_on
-    promote = promote if promote is not None else defaults.promote
-    _check_options(
-        (product, version),
-        sbom=sbom,
-        sbom_source=sbom_source,
-        fail_on=fail_on,
-        promote=promote,
-        export=export,
-    )
-
-    from craflow.release.errors import exit_code_for_error, one_line
-    from flows.release import run_release
-
     try:
-        result = run_release(
+        request = ReleaseRequest.build(
             product=product,
             version=version,
             sbom=str(Path(sbom).resolve()) if sbom and "://" not in sbom else sbom,
             sbom_source=sbom_source,
             previous=previous,
             fail_on=fail_on,
+            unknown_as=unknown_as,
             new_only=new_only,
             fail_on_kev=fail_on_kev,
             require_ready=require_ready,
@@ -132,16 +139,61 @@ def release(
             export=export,
             retain_years=retain_years,
         )
-    except Exception as exc:  # the flow machinery itself failed (e.g. no Prefect API)
-        result = exc
+        _check_before_run(request, sbom)
+    except Exception as exc:  # a bad option: one line, nothing created
+        prefix = "--export: " if "archive" in type(exc).__name__.lower() else ""
+        raise _fail(prefix + one_line(exc), exit_code_for(exc)) from None
+
+    from flows.release import run_request
+
+    with _quiet_prefect(verbose):
+        try:
+            result = run_request(request, settings)
+        except Exception as exc:  # the flow machinery itself failed (e.g. no Prefect API)
+            result = exc
+    _report(request, result, as_json=as_json)
+
+
+def _check_before_run(request: "ReleaseRequest", sbom: str | None) -> None:
+    """Refuse what would fail later, before the flow starts (nothing is created)."""
+    from config.evidence import EvidenceSettings
+    from tasks.export import check_writable, resolve_target
+
+    if sbom is not None and "://" not in sbom and not Path(sbom).is_file():
+        raise FileNotFoundError(f"SBOM file not found: {sbom}")
+    check_writable(resolve_target(request.export, EvidenceSettings()))
+
+
+@contextmanager
+def _quiet_prefect(verbose: bool) -> Iterator[None]:
+    """Without -v, Prefect's task tracebacks stay off stderr: the verdict names every failure."""
+    if verbose:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("prefect.task_runs", "prefect.flow_runs")]
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
+
+
+def _report(
+    request: "ReleaseRequest", result: "ReleaseOutcome | BaseException", *, as_json: bool
+) -> None:
+    from craflow.boundary import exit_code_for, one_line
+
     if isinstance(result, BaseException):
-        code = exit_code_for_error(result)
+        code = int(exit_code_for(result))
         if as_json:
             typer.echo(
                 json.dumps(
                     {
-                        "product": product,
-                        "version": version,
+                        "product": request.product,
+                        "version": request.version,
                         "verdict": "failed",
                         "exit_code": code,
                         "error": one_line(result),
@@ -157,44 +209,6 @@ def release(
             typer.echo(f"evidence: {result.archive_uri}")
     sys.stdout.flush()
     raise typer.Exit(result.exit_code)
-
-
-def _check_options(
-    names: tuple[str, str],
-    *,
-    sbom: str | None,
-    sbom_source: str | None,
-    fail_on: str,
-    promote: str,
-    export: str | None,
-) -> None:
-    """Refuse bad options before the flow starts, so nothing is created on the server."""
-    from craflow.evidence.errors import InvalidArchiveUriError
-    from craflow.evidence.uri import parse_location
-    from craflow.release.errors import ReleaseInputError
-    from craflow.release.gate import GateConfigError, GatePolicy
-    from craflow.release.names import check_release_names
-    from craflow.release.states import TransitionError, check_state
-
-    try:
-        check_release_names(*names)
-    except ReleaseInputError as exc:
-        raise _fail(str(exc), ExitCode.VALIDATION) from None
-    if (sbom is None) == (sbom_source is None):
-        raise _fail("give exactly one of --sbom FILE or --from SOURCE", ExitCode.AUTH_OR_USAGE)
-    if sbom is not None and "://" not in sbom and not Path(sbom).is_file():
-        raise _fail(f"SBOM file not found: {sbom}", ExitCode.FILE_NOT_FOUND)
-    try:
-        GatePolicy.parse(fail_on)
-        if promote != "none":
-            check_state(promote)
-    except (GateConfigError, TransitionError) as exc:
-        raise _fail(str(exc), ExitCode.AUTH_OR_USAGE) from None
-    if export is not None:
-        try:
-            parse_location(export)
-        except InvalidArchiveUriError as exc:
-            raise _fail(f"--export: {exc}", ExitCode.VALIDATION) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -30,9 +30,9 @@ def flow_failure(state: "State[Any]") -> BaseException:
 
 def fail(exc: BaseException) -> typer.Exit:
     """Print *exc* as one line on stderr and return the matching exit."""
-    from craflow.sweep.outcome import exit_code_for
+    from craflow.boundary import exit_code_for, one_line
 
-    typer.echo(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+    typer.echo(f"error: {one_line(exc)}", err=True)
     return typer.Exit(int(exit_code_for(exc)))
 
 

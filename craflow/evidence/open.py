@@ -13,17 +13,17 @@ from craflow.evidence.filestore import FileStore
 from craflow.evidence.s3client import make_s3_client
 from craflow.evidence.s3store import S3Store
 from craflow.evidence.store import ObjectStore
-from craflow.evidence.uri import FileLocation, S3Location, parse_location
+from craflow.evidence.uri import FileLocation, Location, S3Location, parse_location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
 def store_for(
-    uri: str, settings: EvidenceSettings, *, s3_client: "S3Client | None" = None
+    uri: "str | Location", settings: EvidenceSettings, *, s3_client: "S3Client | None" = None
 ) -> tuple[ObjectStore, str]:
-    """The store holding `uri`, and the key `uri` names in it."""
-    location = parse_location(uri)
+    """The store holding `uri` (a URI, or a location parsed earlier), and the key it names."""
+    location = uri if isinstance(uri, S3Location | FileLocation) else parse_location(uri)
     if isinstance(location, S3Location):
         client = s3_client if s3_client is not None else make_s3_client(settings)
         return S3Store(client, location.bucket, settings), location.key
@@ -37,14 +37,20 @@ def store_for(
 
 
 def open_archive(
-    uri: "str | os.PathLike[str] | None" = None,
+    uri: "str | os.PathLike[str] | Location | None" = None,
     settings: EvidenceSettings | None = None,
     *,
     s3_client: "S3Client | None" = None,
 ) -> EvidenceArchive:
     """Open the archive at `uri` (default: `settings.destination`); nothing is written yet."""
     settings = settings if settings is not None else EvidenceSettings()
-    target = os.fspath(uri) if uri is not None else settings.destination
+    target: str | Location
+    if uri is None:
+        target = settings.destination
+    elif isinstance(uri, S3Location | FileLocation):
+        target = uri
+    else:
+        target = os.fspath(uri)
     store, prefix = store_for(target, settings, s3_client=s3_client)
     return EvidenceArchive(store, prefix, settings)
 

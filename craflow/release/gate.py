@@ -10,22 +10,21 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from craflow.exitcodes import ExitCode
+from craflow.release.errors import GateConfigError
+from craflow.release.vocabulary import is_open
 
 Severity = Literal["critical", "high", "medium", "low", "unknown"]
 FailOn = Literal["critical", "high", "medium", "low", "none"]
+#: how a vulnerability without a known severity (no CVSS) is counted
+UnknownAs = Literal["critical", "high", "medium", "low", "ignore"]
 
 SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low")
-COUNTED_STATUSES: frozenset[str] = frozenset({"open", "in_progress"})
 _SEVERITY_EXIT = {
     "critical": ExitCode.GATE_CRITICAL,
     "high": ExitCode.GATE_HIGH,
     "medium": ExitCode.GATE_MEDIUM,
     "low": ExitCode.GATE_LOW,
 }
-
-
-class GateConfigError(ValueError):
-    """A gate option has a value the gate does not know."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,24 @@ class GatePolicy:
     new_only: bool = False
     fail_on_kev: bool = False
     require_ready: bool = False
+    unknown_as: UnknownAs = "high"
+
+    @staticmethod
+    def check_option(value: str) -> str:
+        """Return *value* if it is a severity option (`none`/`ignore` included), else raise."""
+        if value not in (*SEVERITY_ORDER, "none", "ignore"):
+            raise GateConfigError(
+                f"severity must be one of critical, high, medium, low "
+                f"(none for --fail-on, ignore for --unknown-as), got {value!r}"
+            )
+        return value
+
+    def describe(self) -> str:
+        """A stable one-line form, recorded with the evidence this policy decided."""
+        return (
+            f"fail_on={self.fail_on} unknown_as={self.unknown_as} new_only={self.new_only} "
+            f"fail_on_kev={self.fail_on_kev} require_ready={self.require_ready}"
+        )
 
     @classmethod
     def parse(
@@ -45,14 +62,16 @@ class GatePolicy:
         new_only: bool = False,
         fail_on_kev: bool = False,
         require_ready: bool = False,
+        unknown_as: UnknownAs = "high",
     ) -> "GatePolicy":
         """Build a policy from user text; an unknown severity is a `GateConfigError`."""
         value = fail_on.strip().lower()
-        if value not in (*SEVERITY_ORDER, "none"):
+        if value not in (*SEVERITY_ORDER, "none") or unknown_as not in (*SEVERITY_ORDER, "ignore"):
             raise GateConfigError(
-                f"--fail-on must be one of critical, high, medium, low, none (got {fail_on!r})"
+                f"--fail-on must be one of critical, high, medium, low, none (got {fail_on!r}); "
+                f"--unknown-as one of critical, high, medium, low, ignore (got {unknown_as!r})"
             )
-        return cls(cast(FailOn, value), new_only, fail_on_kev, require_ready)
+        return cls(cast(FailOn, value), new_only, fail_on_kev, require_ready, unknown_as)
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,7 @@ class GateVerdict:
     reasons: tuple[str, ...]
     deciding: tuple[Finding, ...] = field(default=())
     counted: int = 0
+    policy: str = ""
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready form, written as `gate.json`."""
@@ -97,6 +117,7 @@ class GateVerdict:
             "passed": self.passed,
             "exit_code": self.exit_code,
             "reasons": list(self.reasons),
+            "policy": self.policy,
             "counted_vulnerabilities": self.counted,
             "deciding": [
                 {
@@ -119,8 +140,16 @@ def blocking_severities(fail_on: str) -> tuple[str, ...]:
     return SEVERITY_ORDER[: SEVERITY_ORDER.index(fail_on) + 1]
 
 
+def counted_severity(finding: Finding, unknown_as: UnknownAs) -> str | None:
+    """The severity the gate counts *finding* at: its own, or *unknown_as* without one."""
+    own = finding.severity.lower()
+    if own in SEVERITY_ORDER:
+        return own
+    return None if unknown_as == "ignore" else unknown_as
+
+
 def _counted(findings: Iterable[Finding], new_ids: frozenset[str] | None) -> list[Finding]:
-    kept = [f for f in findings if f.status.lower() in COUNTED_STATUSES]
+    kept = [f for f in findings if is_open(f.status)]
     if new_ids is not None:
         kept = [f for f in kept if f.ids() & new_ids]
     return kept
@@ -147,13 +176,15 @@ def evaluate_gate(
     scope = "new " if wanted is not None else ""
 
     for severity in blocking_severities(policy.fail_on):
-        hits = [f for f in counted if f.severity.lower() == severity]
+        hits = [f for f in counted if counted_severity(f, policy.unknown_as) == severity]
         if hits:
             names = ", ".join(sorted(f.vuln_id for f in hits)[:5])
             more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+            unknown = sum(1 for f in hits if f.severity.lower() not in SEVERITY_ORDER)
+            why = f" ({unknown} counted as {severity}: no CVSS)" if unknown else ""
             reasons.append(
                 f"{len(hits)} open {scope}{severity} vulnerabilit"
-                f"{'y' if len(hits) == 1 else 'ies'}: {names}{more}"
+                f"{'y' if len(hits) == 1 else 'ies'}: {names}{more}{why}"
             )
             codes.append(_SEVERITY_EXIT[severity])
             deciding.extend(hits)
@@ -180,5 +211,7 @@ def evaluate_gate(
 
     if not reasons:
         summary = f"{len(counted)} open {scope}vulnerabilities counted, none blocks"
-        return GateVerdict(True, int(ExitCode.OK), (summary,), (), len(counted))
-    return GateVerdict(False, int(codes[0]), tuple(reasons), tuple(deciding), len(counted))
+        return GateVerdict(True, int(ExitCode.OK), (summary,), (), len(counted), policy.describe())
+    return GateVerdict(
+        False, int(codes[0]), tuple(reasons), tuple(deciding), len(counted), policy.describe()
+    )

@@ -5,6 +5,8 @@ deprecated → end_of_life. A promotion walks every step in between (each one a
 move the server allows), never backwards; the current state again is no step.
 """
 
+from craflow.release.errors import TransitionError
+
 RELEASE_ORDER: tuple[str, ...] = (
     "draft",
     "pending_review",
@@ -13,10 +15,6 @@ RELEASE_ORDER: tuple[str, ...] = (
     "deprecated",
     "end_of_life",
 )
-
-
-class TransitionError(ValueError):
-    """The requested state is unknown or lies behind the current one."""
 
 
 def check_state(state: str) -> str:
@@ -45,3 +43,16 @@ def is_at_or_beyond(current: str, target: str) -> bool:
     if current not in RELEASE_ORDER or target not in RELEASE_ORDER:
         return current == target
     return RELEASE_ORDER.index(current) >= RELEASE_ORDER.index(target)
+
+
+def promotion_blocker(
+    current: str, target: str, *, release_policy_ready: bool, blockers: list[str]
+) -> str | None:
+    """Why the server would refuse the walk from *current* to *target*, or None.
+
+    The server refuses `released` while the release policy is not met; checking this
+    before the first step keeps a refused release from being left half way (approved).
+    """
+    if "released" not in transition_path(current, target) or release_policy_ready:
+        return None
+    return "; ".join(blockers) or "release policy not met"

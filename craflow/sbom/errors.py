@@ -1,20 +1,18 @@
-"""The errors of the SBOM layer: one line each, meant for the user, with an exit code.
+"""The errors of the SBOM layer: one line each, meant for the user.
 
-SbomError                    exit 1   anything that stops an SBOM being built or read
-├── SbomFileNotFoundError    exit 5   the input path does not exist
-├── SbomTooLargeError        exit 4   the input is over the configured size limit
-├── SbomFormatError          exit 4   not parseable, not an SBOM, unsafe XML, too deep
-├── SbomValidationError      exit 4   the document breaks the official schema
-└── SbomSourceError          exit 1   a source (env, lockfile, command) could not be read
+SbomError                    anything that stops an SBOM being built or read
+├── SbomFileNotFoundError    the input path does not exist
+├── SbomTooLargeError        the input is over the configured size limit
+├── SbomFormatError          not parseable, not an SBOM, unsafe XML, too deep
+├── SbomValidationError      the document breaks the official schema
+└── SbomSourceError          a source (env, lockfile, command) could not be read
+
+The layer knows no exit codes: `craflow.boundary.exit_code_for` maps these at the edge.
 """
-
-from craflow.exitcodes import ExitCode
 
 
 class SbomError(Exception):
     """A one-line, user-facing reason why an SBOM could not be built, read or written."""
-
-    exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
@@ -23,22 +21,29 @@ class SbomError(Exception):
     def message(self) -> str:
         return str(self)
 
+    @property
+    def exit_code(self) -> int:
+        """Compatibility for `craflow/commands/sbom.py` until it asks `craflow.boundary`."""
+        from craflow.boundary import exit_code_for
+
+        return int(exit_code_for(self))
+
 
 class SbomFileNotFoundError(SbomError):
-    exit_code = ExitCode.FILE_NOT_FOUND
+    """See the module docstring."""
 
 
 class SbomTooLargeError(SbomError):
-    exit_code = ExitCode.VALIDATION
+    """See the module docstring."""
 
 
 class SbomFormatError(SbomError):
-    exit_code = ExitCode.VALIDATION
+    """See the module docstring."""
 
 
 class SbomValidationError(SbomError):
-    exit_code = ExitCode.VALIDATION
+    """See the module docstring."""
 
 
 class SbomSourceError(SbomError):
-    exit_code = ExitCode.ERROR
+    """See the module docstring."""

@@ -4,13 +4,6 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from craflow.api.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    CraEvidenceError,
-    PermissionDeniedError,
-)
-from craflow.evidence.errors import EvidenceError, InvalidArchiveUriError
 from craflow.exitcodes import ExitCode
 
 
@@ -70,16 +63,3 @@ class SweepFailedError(Exception):
 
     def __reduce__(self) -> tuple[type["SweepFailedError"], tuple[SweepOutcome]]:
         return (type(self), (self.outcome,))
-
-
-def exit_code_for(exc: BaseException) -> ExitCode:
-    """The process exit code of a flow that raised *exc* (configuration, auth, API, other)."""
-    if isinstance(exc, SweepFailedError):
-        return exc.outcome.exit_code
-    if isinstance(exc, ConfigurationError | InvalidArchiveUriError):
-        return ExitCode.CONFIGURATION
-    if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return ExitCode.AUTH_OR_USAGE
-    if isinstance(exc, CraEvidenceError | EvidenceError):
-        return ExitCode.API_ERROR
-    return ExitCode.ERROR

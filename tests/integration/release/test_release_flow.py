@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from craflow.cli import app
 from craflow.evidence import verify_run
+from craflow.release.request import ReleaseRequest
 from craflow.sandbox.runner import RunningSandbox
 from craflow.sandbox.s3 import LocalS3, boto3_session_env
-from flows.release import release_flow, run_release
+from flows.release import release_flow, run_release, run_request
 
 pytestmark = pytest.mark.integration
 
@@ -164,6 +165,19 @@ def test_blocked_then_fixed_release_with_rerun(
     assert verify_run(blocked["archive_uri"]).ok  # the SBOM and gate.json of the verdict
     assert box.version("widget", "1.1")["release_state"] == "draft"
 
+    # a rerun of 1.1 under another policy writes the evidence of that run, not the first one's
+    other_policy = CliRunner().invoke(
+        app,
+        [
+            *("release", "--product", "widget", "--version", "1.1", "--sbom", str(vulnerable)),
+            *("--export", archive, "--fail-on-kev", "--json"),
+        ],
+    )
+    assert other_policy.exit_code == 11, other_policy.output
+    reblocked = json.loads(other_policy.stdout.strip().splitlines()[-1])
+    assert reblocked["archive_uri"] != blocked["archive_uri"]
+    assert verify_run(reblocked["archive_uri"]).ok
+
     # 1.2: fixed, promoted, 1.0 deprecated, evidence archived and verifiable
     fixed = write_bom(tmp_path / "1.2.json", "widget", "1.2", {"requests": "2.32.4"})
     params: dict[str, Any] = {
@@ -174,7 +188,8 @@ def test_blocked_then_fixed_release_with_rerun(
         "deprecate_previous": True,
         "new_only": True,
     }
-    state = release_flow(**params, return_state=True)
+    request = ReleaseRequest.build(**params)
+    state = release_flow(request, return_state=True)
     assert state.is_completed() and state.name == "Completed"
     passed = state.result()
     assert (passed.verdict, passed.exit_code, passed.uploaded) == ("passed", 0, True)
@@ -209,7 +224,7 @@ def test_blocked_then_fixed_release_with_rerun(
 
     # rerun of 1.2: nothing uploaded, scanned, promoted or exported again
     before = _writes(box.audit("widget"))
-    again = run_release(**params)
+    again = run_request(request)
     assert not isinstance(again, BaseException), again
     assert (again.verdict, again.uploaded, again.exported) == ("passed", False, False)
     assert again.archive_uri == passed.archive_uri
@@ -226,10 +241,39 @@ def test_scan_that_never_finishes_is_pending(
     ).raise_for_status()
     box.post("/_sandbox/scan-faults", {"product": "slowpoke", "mode": "hang", "reason": "test"})
     sbom = write_bom(tmp_path / "bom.json", "slowpoke", "1.0", {"idna": "3.10"})
-    state = release_flow(
-        product="slowpoke", version="1.0", sbom=str(sbom), export=archive, return_state=True
+    request = ReleaseRequest.build(
+        product="slowpoke", version="1.0", sbom=str(sbom), export=archive
     )
+    state = release_flow(request, return_state=True)
     assert state.is_completed() and state.name == "Pending"
     outcome = state.result()
     assert (outcome.verdict, outcome.exit_code, outcome.promoted_to) == ("pending", 75, None)
     assert box.version("slowpoke", "1.0")["release_state"] == "draft"
+
+
+CRITICAL_URLLIB3 = {
+    "id": "GHSA-test-crit-0001",
+    "summary": "A made-up critical flaw for the promotion pre-check",
+    "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    "affected": [
+        {
+            "package": {"ecosystem": "PyPI", "name": "urllib3"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}],
+        }
+    ],
+}
+
+
+def test_a_release_the_server_would_refuse_is_refused_before_the_first_step(
+    release_env: tuple[Sandbox, str], tmp_path: Path
+) -> None:
+    """The gate lets it through (--fail-on none), the release policy does not: the version
+    must stay where it was, not be left at `approved`."""
+    box, archive = release_env
+    box.post("/_sandbox/osv", CRITICAL_URLLIB3)
+    sbom = write_bom(tmp_path / "bom.json", "gadget", "1.0", {"urllib3": "0.9"})
+    outcome = run_release("gadget", "1.0", sbom=str(sbom), fail_on="none", export=archive)
+    assert not isinstance(outcome, BaseException), outcome
+    assert (outcome.verdict, outcome.exit_code, outcome.promoted_to) == ("failed", 24, None)
+    assert "server refused the release" in outcome.reasons[0]
+    assert box.version("gadget", "1.0")["release_state"] == "draft"

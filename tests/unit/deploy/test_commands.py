@@ -83,7 +83,7 @@ def test_trigger_release_reads_the_platform_cli_variables(
     [
         (
             ["--product", "Web Shop", "--version", "1", "--sbom", "s3://b/k"],
-            "product must be a slug",
+            "is not a slug",
         ),
         (["--product", "webshop", "--version", "1"], "give an SBOM location"),
         (

@@ -17,6 +17,7 @@ from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 from pydantic import ValidationError
 
 from config.deploy import DeploySettings
+from craflow.release.request import ReleaseRequest
 from deployments.build import release_trigger
 from deployments.triggers import (
     RELEASE_EVENT_PARAMETERS,
@@ -52,8 +53,8 @@ def test_a_request_carries_the_product_in_the_resource_and_the_rest_in_the_paylo
 @pytest.mark.parametrize(
     ("product", "version", "options", "message"),
     [
-        ("Web Shop", "1.0", {"sbom": "x"}, "product must be a slug"),
-        ("webshop", " ", {"sbom": "x"}, "version must not be empty"),
+        ("Web Shop", "1.0", {"sbom": "x"}, "is not a slug"),
+        ("webshop", " ", {"sbom": "x"}, "is not a version number"),
         ("webshop", "1.0", {}, "give an SBOM location"),
         ("webshop", "1.0", {"sbom": "x", "sbom_source": "requirements:r.txt"}, "not both"),
         ("webshop", "1.0", {"sbom": "x", "new_only": "yes"}, "new_only must be a bool"),
@@ -112,38 +113,38 @@ def _render(payload: dict[str, object]) -> dict[str, Any]:
     return rendered
 
 
-def test_event_fields_keep_their_json_types_and_missing_ones_take_the_flow_defaults() -> None:
+def test_event_fields_keep_their_json_types_and_missing_ones_take_the_configured_defaults() -> None:
     rendered = _render({"version": "1.1.0", "sbom": "s3://b/k.json", "fail_on_kev": True})
-    assert rendered == {
+    assert rendered["request"] == {
         "product": "webshop",
         "version": "1.1.0",
         "sbom": "s3://b/k.json",
         "sbom_source": None,
-        "fail_on": "high",
+        "fail_on": None,
+        "unknown_as": None,
         "new_only": False,
         "fail_on_kev": True,
         "require_ready": False,
-        "promote": "released",
+        "promote": None,
         "deprecate_previous": False,
         "export": None,
     }
-    release_flow = pytest.importorskip("flows.release").release_flow
-    defaults = {
-        name: p.default
-        for name, p in inspect.signature(release_flow.fn).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-    untouched = {
-        k: v for k, v in rendered.items() if k not in {"product", "version", "sbom", "fail_on_kev"}
-    }
-    assert {k: defaults[k] for k in untouched} == untouched
+    # the rendered value is the flow's one parameter, validated into the one request model
+    request = ReleaseRequest.model_validate(rendered["request"])
+    assert request.fail_on is None and request.promote is None
+    assert request.fail_on_kev is True
+    (parameter,) = inspect.signature(
+        pytest.importorskip("flows.release").release_flow.fn
+    ).parameters.values()
+    assert parameter.name == "request" and parameter.annotation is ReleaseRequest
 
 
 def test_a_version_that_looks_like_a_number_stays_a_string() -> None:
     rendered = _render({"version": "2.0", "sbom": "x", "promote": "none", "new_only": False})
-    assert rendered["version"] == "2.0"
-    assert rendered["promote"] == "none"
-    assert rendered["new_only"] is False
+    assert rendered["request"]["version"] == "2.0"
+    assert rendered["request"]["promote"] == "none"
+    assert rendered["request"]["new_only"] is False
+    assert ReleaseRequest.model_validate(rendered["request"]).version == "2.0"
 
 
 def test_the_python_trigger_is_the_prefect_yaml_trigger() -> None:

@@ -11,12 +11,12 @@ from craflow.api import (
     ServerError,
     Vulnerability,
 )
+from craflow.boundary import exit_code_for, one_line
 from craflow.evidence import ArchiveAccessDeniedError
-from craflow.release.errors import ReleaseInputError, exit_code_for_error, one_line
-from craflow.release.gate import GateConfigError, GatePolicy, ReadinessFacts, evaluate_gate
+from craflow.release.errors import GateConfigError, ReleaseInputError, TransitionError
+from craflow.release.gate import GatePolicy, ReadinessFacts, evaluate_gate
 from craflow.release.outcome import ReleaseOutcome
 from craflow.release.report import diff_rows, finding_from, finding_rows, summary_markdown
-from craflow.release.states import TransitionError
 from craflow.sbom import SbomFileNotFoundError, SbomFormatError
 
 
@@ -41,7 +41,7 @@ from craflow.sbom import SbomFileNotFoundError, SbomFormatError
     ],
 )
 def test_exit_code_for_error(error: BaseException, code: int) -> None:
-    assert exit_code_for_error(error) == code
+    assert exit_code_for(error) == code
 
 
 def test_one_line() -> None:

@@ -1,6 +1,7 @@
 import pytest
 
-from craflow.release.states import TransitionError, is_at_or_beyond, transition_path
+from craflow.release.errors import TransitionError
+from craflow.release.states import is_at_or_beyond, transition_path
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 import tasks.sweep as sweep_tasks
 from craflow.api.errors import AuthenticationError, ConfigurationError, NotFoundError
 from craflow.api.models import Comparison
+from craflow.boundary import exit_code_for
 from craflow.cli import app
 from craflow.commands.sweep import split_values
 from craflow.evidence.errors import InvalidArchiveUriError
@@ -20,7 +21,6 @@ from craflow.sweep import (
     VulnerabilityHit,
 )
 from craflow.sweep.comparison import comparison_markdown, comparison_rows
-from craflow.sweep.outcome import exit_code_for
 
 KEV = VulnerabilityHit(vuln_id="GHSA-k", kev=True, component="jinja2", severity="high")
 
@@ -67,7 +67,7 @@ def test_split_values_accepts_repeats_and_commas() -> None:
     ("exc", "code"),
     [
         (ConfigurationError("no key"), ExitCode.CONFIGURATION),
-        (InvalidArchiveUriError("bad"), ExitCode.CONFIGURATION),
+        (InvalidArchiveUriError("bad"), ExitCode.VALIDATION),
         (AuthenticationError(401), ExitCode.AUTH_OR_USAGE),
         (NotFoundError(404), ExitCode.API_ERROR),
         (RuntimeError("x"), ExitCode.ERROR),
