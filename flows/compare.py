@@ -4,8 +4,8 @@ from prefect import flow
 
 from config.release import ReleaseSettings
 from craflow.api.models import Comparison
+from craflow.release.comparison import comparison_markdown, comparison_rows
 from craflow.release.request import CompareRequest
-from craflow.sweep.comparison import comparison_markdown, comparison_rows
 from tasks.artifacts import artifact_key, publish_markdown, publish_table
 from tasks.client import resolve_api_settings, run_client
 from tasks.retry import with_retries

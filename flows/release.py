@@ -364,7 +364,7 @@ def start_run(request: ReleaseRequest, settings: ReleaseSettings) -> ReleaseRun:
         request=request,
         policy=request.policy(settings.fail_on, settings.unknown_as),
         promote=None if promote == "none" else promote,
-        archive=resolve_target(request.export, EvidenceSettings()),
+        archive=resolve_target(request.export, EvidenceSettings(), settings.export),
         ci=dict(request.ci) if request.ci is not None else detect_ci(os.environ),
         run_id=str(flow_run.id or "local"),
     )

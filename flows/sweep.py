@@ -227,25 +227,30 @@ def _sweep(
         snapshot_uri=snapshot_uri,
         exports=exports,
     )
+    _publish(outcome, deltas, settings)
+    logger.info("%s", outcome.message)
+    if failures:
+        return Failed(message=outcome.message, data=SweepFailedError(outcome))
+    return outcome
+
+
+def _publish(outcome: SweepOutcome, deltas: list[VersionDelta], settings: SweepSettings) -> None:
+    """The portfolio table and the markdown summary of the sweep."""
     create_table_artifact(
-        rows, key="sweep-portfolio", description=f"Portfolio after sweep {run_id}"
+        outcome.rows, key="sweep-portfolio", description=f"Portfolio after sweep {outcome.run_id}"
     )
     create_markdown_artifact(
         summary_markdown(
-            run_id=run_id,
-            rows=rows,
+            run_id=outcome.run_id,
+            rows=outcome.rows,
             deltas=deltas,
-            failures=failures,
+            failures=outcome.products_failed,
             products_total=outcome.products_total,
             max_change_lines=settings.summary_max_rows,
         ),
         key="sweep-summary",
         description=outcome.message,
     )
-    logger.info("%s", outcome.message)
-    if failures:
-        return Failed(message=outcome.message, data=SweepFailedError(outcome))
-    return outcome
 
 
 def _export_changed(

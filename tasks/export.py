@@ -118,9 +118,14 @@ class ArchivedRun(BaseModel):
     objects: list[ArchivedObject]
 
 
-def resolve_target(target: Location | None, settings: EvidenceSettings) -> Location:
-    """*target*, or the configured destination (read when the run starts)."""
-    return target if target is not None else parse_location(settings.destination)
+def resolve_target(
+    target: Location | None, settings: EvidenceSettings, configured: str | None = None
+) -> Location:
+    """*target*, else *configured* (e.g. `CRAFLOW_RELEASE_EXPORT`), else the evidence
+    destination: the settings are the ones read when the run started."""
+    if target is not None:
+        return target
+    return parse_location(configured if configured else settings.destination)
 
 
 def check_writable(target: Location) -> Location:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.cache_policies import NONE
@@ -186,7 +186,7 @@ def _version_related(product: str, version: str) -> list[dict[str, str]]:
     ]
 
 
-def change_payload(delta: VersionDelta) -> dict[str, Any]:
+def change_payload(delta: VersionDelta) -> dict[str, object]:
     """The payload of `craflow.version.changed`: what changed, by id."""
     return {
         "product": delta.product,

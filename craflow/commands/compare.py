@@ -19,7 +19,7 @@ def compare(
 
     from craflow.api.models import Comparison
     from craflow.commands.sweep import fail, flow_failure
-    from craflow.sweep.comparison import comparison_rows
+    from craflow.release.comparison import comparison_rows
     from flows.compare import compare_flow
 
     state = compare_flow(product=product, base=base, target=target, return_state=True)

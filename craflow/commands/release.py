@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from craflow.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from config.release import ReleaseSettings
     from craflow.release.outcome import ReleaseOutcome
     from craflow.release.request import ReleaseRequest
 
@@ -139,7 +140,7 @@ def release(
             export=export,
             retain_years=retain_years,
         )
-        _check_before_run(request, sbom)
+        _check_before_run(request, sbom, settings)
     except Exception as exc:  # a bad option: one line, nothing created
         prefix = "--export: " if "archive" in type(exc).__name__.lower() else ""
         raise _fail(prefix + one_line(exc), exit_code_for(exc)) from None
@@ -154,31 +155,52 @@ def release(
     _report(request, result, as_json=as_json)
 
 
-def _check_before_run(request: "ReleaseRequest", sbom: str | None) -> None:
+def _check_before_run(
+    request: "ReleaseRequest", sbom: str | None, settings: "ReleaseSettings"
+) -> None:
     """Refuse what would fail later, before the flow starts (nothing is created)."""
     from config.evidence import EvidenceSettings
     from tasks.export import check_writable, resolve_target
 
     if sbom is not None and "://" not in sbom and not Path(sbom).is_file():
         raise FileNotFoundError(f"SBOM file not found: {sbom}")
-    check_writable(resolve_target(request.export, EvidenceSettings()))
+    check_writable(resolve_target(request.export, EvidenceSettings(), settings.export))
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a log record's one-line message, drop its traceback (the terminal's copy only)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
 
 
 @contextmanager
 def _quiet_prefect(verbose: bool) -> Iterator[None]:
-    """Without -v, Prefect's task tracebacks stay off stderr: the verdict names every failure."""
+    """Without -v, Prefect's task tracebacks stay off the terminal: one line per failure.
+
+    The filter sits on the terminal handlers only; the Prefect API (the UI) still gets
+    the full record, because a logger's own handlers run before propagation.
+    """
     if verbose:
         yield
         return
-    loggers = [logging.getLogger(name) for name in ("prefect.task_runs", "prefect.flow_runs")]
-    saved = [(lg, lg.level) for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
+    handlers = [
+        h
+        for name in ("prefect", "")
+        for h in logging.getLogger(name).handlers
+        if isinstance(h, logging.StreamHandler)
+    ]
+    quiet = _NoTraceback()
+    for handler in handlers:
+        handler.addFilter(quiet)
     try:
         yield
     finally:
-        for lg, level in saved:
-            lg.setLevel(level)
+        for handler in handlers:
+            handler.removeFilter(quiet)
 
 
 def _report(

@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Sequence
 
 from craflow.api import Comparison, Vulnerability
+from craflow.release.comparison import comparison_rows
 from craflow.release.gate import Finding, GateVerdict
 from craflow.release.outcome import ReleaseOutcome
 
@@ -37,46 +38,8 @@ def finding_rows(findings: Iterable[Finding], limit: int) -> list[dict[str, obje
 
 
 def diff_rows(comparison: Comparison, limit: int) -> list[dict[str, object]]:
-    """Table rows of the component diff (added, removed, modified) and vulnerability ids."""
-    rows: list[dict[str, object]] = []
-    changes = comparison.changes
-    for item in changes.added:
-        rows.append(
-            {
-                "change": "added",
-                "component": item.name or item.purl or "",
-                "from": "",
-                "to": item.version or "",
-            }
-        )
-    for item in changes.removed:
-        rows.append(
-            {
-                "change": "removed",
-                "component": item.name or item.purl or "",
-                "from": item.version or "",
-                "to": "",
-            }
-        )
-    for mod in changes.modified:
-        rows.append(
-            {
-                "change": "modified",
-                "component": mod.name or mod.purl or "",
-                "from": mod.old_version or "",
-                "to": mod.new_version or "",
-            }
-        )
-    diff = comparison.vulnerability_diff
-    rows.extend(
-        {"change": "new vulnerability", "component": vid, "from": "", "to": ""}
-        for vid in diff.new_ids
-    )
-    rows.extend(
-        {"change": "fixed vulnerability", "component": vid, "from": "", "to": ""}
-        for vid in diff.fixed_ids
-    )
-    return rows[:limit]
+    """Table rows of the version diff (the compare flow's rows), at most *limit*."""
+    return [dict(row) for row in comparison_rows(comparison)[:limit]]
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:

@@ -130,3 +130,27 @@ def test_unwritable_export_is_refused_before_the_flow(
     assert phrase in result.stderr
     assert result.stderr.startswith("craflow release: --export: ")
     assert calls == []
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_prefect_tracebacks_reach_the_terminal_only_with_verbose(verbose: bool) -> None:
+    import io
+    import logging
+
+    from craflow.commands.release import _quiet_prefect
+
+    out = io.StringIO()
+    terminal = logging.StreamHandler(out)
+    prefect_logger = logging.getLogger("prefect")
+    prefect_logger.addHandler(terminal)
+    try:
+        with _quiet_prefect(verbose):
+            try:
+                raise ValueError("boom")
+            except ValueError:
+                logging.getLogger("prefect.craflow-test").error("Task run failed", exc_info=True)
+    finally:
+        prefect_logger.removeHandler(terminal)
+    text = out.getvalue()
+    assert "Task run failed" in text
+    assert ("Traceback" in text) is verbose

@@ -90,12 +90,18 @@ def test_diff_rows() -> None:
         }
     )
     rows = diff_rows(comparison, 10)
-    assert [r["change"] for r in rows] == ["added", "modified", "fixed vulnerability"]
+    # the same rows as `craflow compare` (one writer of comparison rows)
+    assert [r["change"] for r in rows] == [
+        "component added",
+        "component changed",
+        "vulnerability fixed",
+    ]
     assert rows[1] == {
-        "change": "modified",
-        "component": "requests",
-        "from": "2.19.0",
-        "to": "2.32.4",
+        "change": "component changed",
+        "name": "requests",
+        "before": "2.19.0",
+        "after": "2.32.4",
+        "purl": "",
     }
     assert len(diff_rows(comparison, 1)) == 1
 

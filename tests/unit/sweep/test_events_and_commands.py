@@ -12,6 +12,7 @@ from craflow.cli import app
 from craflow.commands.sweep import split_values
 from craflow.evidence.errors import InvalidArchiveUriError
 from craflow.exitcodes import ExitCode
+from craflow.release.comparison import comparison_markdown, comparison_rows
 from craflow.sweep import (
     ProductFailure,
     StatusChange,
@@ -20,7 +21,6 @@ from craflow.sweep import (
     VersionDelta,
     VulnerabilityHit,
 )
-from craflow.sweep.comparison import comparison_markdown, comparison_rows
 
 KEV = VulnerabilityHit(vuln_id="GHSA-k", kev=True, component="jinja2", severity="high")
 

@@ -1,4 +1,5 @@
-"""A version comparison as table rows and a markdown summary (for `craflow compare`)."""
+"""A version comparison as table rows and a markdown summary: the one place comparison
+rows are written (`craflow compare`, the compare flow, the release flow's diff artifact)."""
 
 from craflow.api.models import Comparison
 
