@@ -214,7 +214,7 @@ def test_export_flow_archives_the_technical_file_once_per_sbom(
 ) -> None:
     first = export_flow("beta", "2.0.0", to=sweep_env)
     assert first.written
-    names = {str(o["name"]) for o in first.objects}
+    names = {o.name for o in first.objects}
     assert {"technical-file.zip", "compliance-report.pdf", "export.json"} <= names
     assert verify_run(first.run_uri).ok
 
