@@ -68,5 +68,5 @@ def _check_stored(
     assert trigger["match"] == {"prefect.resource.id": "craflow.product.*"}
     (action,) = automation["actions"]
     assert action["type"] == "run-deployment"
-    assert "event.payload.version" in str(action["parameters"]["version"])
-    assert "craflow.product" in str(action["parameters"]["product"])
+    assert "event.payload.version" in str(action["parameters"]["request"]["version"])
+    assert "craflow.product" in str(action["parameters"]["request"]["product"])

@@ -162,7 +162,7 @@ def test_a_requested_release_runs_once_per_event_and_uploads_and_promotes_once(
     )
 
     assert [r["state_type"] for r in runs] == ["COMPLETED", "COMPLETED"], runs
-    parameters = runs[0]["parameters"]
+    parameters = runs[0]["parameters"]["request"]
     assert parameters["product"] == PRODUCT
     assert parameters["version"] == VERSION
     assert parameters["new_only"] is False
