@@ -6,7 +6,7 @@ from prefect.events import Event
 from prefect.events.clients import get_events_client
 from prefect.settings import get_current_settings
 
-from deployments.triggers import RELEASE_REQUESTED, ReleaseRequest
+from deployments.triggers import RELEASE_REQUESTED, ReleaseEvent
 
 
 class NoPrefectServerError(RuntimeError):
@@ -23,7 +23,7 @@ def configured_api_url() -> str:
     return url
 
 
-def release_requested_event(request: ReleaseRequest) -> Event:
+def release_requested_event(request: ReleaseEvent) -> Event:
     """The Prefect event for *request*."""
     return Event(event=RELEASE_REQUESTED, resource=request.resource, payload=dict(request.payload))
 
@@ -33,7 +33,7 @@ async def _emit(event: Event) -> None:
         await client.emit(event)
 
 
-def emit_release_requested(request: ReleaseRequest, *, timeout: float) -> str:
+def emit_release_requested(request: ReleaseEvent, *, timeout: float) -> str:
     """Send the event and return its id; `TimeoutError` when the server does not accept it."""
     configured_api_url()
     event = release_requested_event(request)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from craflow.release.errors import ReleaseInputError
 from craflow.release.names import check_product_slug, check_version_number
+from craflow.release.request import ReleaseRequest
 
 RELEASE_REQUESTED = "craflow.release.requested"
 PRODUCT_LABEL = "craflow.product"
@@ -57,8 +58,8 @@ class ReleaseRequestError(ValueError):
 
 
 @dataclass(frozen=True)
-class ReleaseRequest:
-    """What a `craflow.release.requested` event carries."""
+class ReleaseEvent:
+    """What a `craflow.release.requested` event carries (validated as a `ReleaseRequest`)."""
 
     product: str
     version: str
@@ -74,7 +75,7 @@ class ReleaseRequest:
 
 def release_request(
     product: str, version: str, options: Mapping[str, object | None]
-) -> ReleaseRequest:
+) -> ReleaseEvent:
     """Validate the fields of a release request; options that are None are left out."""
     try:
         check_product_slug(product)
@@ -95,4 +96,8 @@ def release_request(
         raise ReleaseRequestError("give either an SBOM location or an SBOM source, not both")
     if "sbom" not in payload and "sbom_source" not in payload:
         raise ReleaseRequestError("give an SBOM location (sbom) or an SBOM source (sbom_source)")
-    return ReleaseRequest(product=product, version=version, payload=payload)
+    try:  # the same checks the flow's `ReleaseRequest` will make, before anything is sent
+        ReleaseRequest.build(product=product, **payload)
+    except (ValueError, TypeError) as exc:
+        raise ReleaseRequestError(str(exc)) from None
+    return ReleaseEvent(product=product, version=version, payload=payload)

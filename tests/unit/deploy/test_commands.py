@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import deployments.events
 from craflow.cli import app
 from craflow.exitcodes import ExitCode
-from deployments.triggers import ReleaseRequest
+from deployments.triggers import ReleaseEvent
 
 runner = CliRunner()
 
@@ -24,10 +24,10 @@ def no_prefect_server() -> Iterator[None]:
 
 
 @pytest.fixture
-def emitted(monkeypatch: pytest.MonkeyPatch) -> list[ReleaseRequest]:
-    sent: list[ReleaseRequest] = []
+def emitted(monkeypatch: pytest.MonkeyPatch) -> list[ReleaseEvent]:
+    sent: list[ReleaseEvent] = []
 
-    def fake_emit(request: ReleaseRequest, *, timeout: float) -> str:
+    def fake_emit(request: ReleaseEvent, *, timeout: float) -> str:
         sent.append(request)
         return "event-1"
 
@@ -36,7 +36,7 @@ def emitted(monkeypatch: pytest.MonkeyPatch) -> list[ReleaseRequest]:
 
 
 def test_trigger_release_sends_only_what_was_given(
-    emitted: list[ReleaseRequest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emitted: list[ReleaseEvent], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(
@@ -67,7 +67,7 @@ def test_trigger_release_sends_only_what_was_given(
 
 
 def test_trigger_release_reads_the_platform_cli_variables(
-    emitted: list[ReleaseRequest], monkeypatch: pytest.MonkeyPatch
+    emitted: list[ReleaseEvent], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRA_EVIDENCE_PRODUCT", "webshop")
     monkeypatch.setenv("CRA_EVIDENCE_VERSION", "3.0.0")
@@ -93,7 +93,7 @@ def test_trigger_release_reads_the_platform_cli_variables(
     ],
 )
 def test_trigger_release_refuses_bad_input_in_one_line(
-    emitted: list[ReleaseRequest], args: list[str], message: str
+    emitted: list[ReleaseEvent], args: list[str], message: str
 ) -> None:
     result = runner.invoke(app, ["trigger-release", *args])
     assert result.exit_code == ExitCode.AUTH_OR_USAGE
@@ -126,9 +126,9 @@ def test_bad_deploy_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_an_unreachable_prefect_server_is_one_line_not_a_traceback(
-    emitted: list[ReleaseRequest], monkeypatch: pytest.MonkeyPatch
+    emitted: list[ReleaseEvent], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(request: ReleaseRequest, *, timeout: float) -> str:
+    def refuse(request: ReleaseEvent, *, timeout: float) -> str:
         raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)")
 
     monkeypatch.setattr(deployments.events, "emit_release_requested", refuse)
