@@ -56,15 +56,16 @@ def _first(api: str, path: str, body: dict[str, Any]) -> str:
     return str(found[0]["id"])
 
 
-def pages(ui: str) -> dict[str, str]:
-    """Screenshot name -> URL of the main pages, on the UI the server opens by default."""
+def pages(ui: str) -> dict[str, tuple[str, str]]:
+    """Screenshot name -> (URL, text the loaded page shows), on the server's default UI."""
     settings: dict[str, Any] = httpx.get(f"{ui}/ui-settings", timeout=30).json()
     base = ui + str(settings.get(f"{settings.get('default_ui', 'v1')}_base_url", "/")).rstrip("/")
     api = f"{ui}/api"
+    blocked, released = f"release-{PRODUCT}-1.0.0", f"release-{PRODUCT}-1.1.0"
 
-    def run(version: str) -> str:
-        name = f"release-{PRODUCT}-{version}"
-        return _first(api, "/flow_runs/filter", {"flow_runs": {"name": {"any_": [name]}}})
+    def run(name: str, tab: str) -> str:
+        found = _first(api, "/flow_runs/filter", {"flow_runs": {"name": {"any_": [name]}}})
+        return f"{base}/runs/flow-run/{found}?tab={tab}"
 
     def artifact(suffix: str) -> str:
         key = f"release-{PRODUCT}-{suffix}"
@@ -73,31 +74,32 @@ def pages(ui: str) -> dict[str, str]:
 
     events = '["craflow.release.blocked","craflow.release.completed","craflow.version.changed"]'
     return {
-        "dashboard": f"{base}/dashboard",
-        "runs": f"{base}/runs",
-        "run-blocked": f"{base}/runs/flow-run/{run('1.0.0')}?tab=Details",
-        "run-released-logs": f"{base}/runs/flow-run/{run('1.1.0')}?tab=Logs",
-        "run-released-artifacts": f"{base}/runs/flow-run/{run('1.1.0')}?tab=Artifacts",
-        "artifact-summary": artifact("1-0-0-summary"),
-        "artifact-gate": artifact("1-0-0-gate"),
-        "artifacts": f"{base}/artifacts",
-        "events": f"{base}/events?events={events}",
-        "deployments": f"{base}/deployments",
-        "blocks": f"{base}/blocks",
+        "dashboard": (f"{base}/dashboard", "Flow Runs"),
+        "runs": (f"{base}/runs", blocked),
+        "run-blocked": (run(blocked, "Details"), "Flow Run ID"),
+        "run-released-logs": (run(released, "Logs"), "Finished in state"),
+        "run-released-artifacts": (run(released, "Artifacts"), f"release-{PRODUCT}-1-1-0-gate"),
+        "artifact-summary": (artifact("1-0-0-summary"), "SBOM quality score"),
+        "artifact-gate": (artifact("1-0-0-gate"), "PYSEC-2023-192"),
+        "artifacts": (f"{base}/artifacts", "artifacts"),
+        "events": (f"{base}/events?events={events}", "Related Resources"),
+        "deployments": (f"{base}/deployments", "nightly-sweep"),
+        "blocks": (f"{base}/blocks", "craflow-api-key"),
     }
 
 
-def shoot(targets: dict[str, str], out: Path) -> None:
+def shoot(targets: dict[str, tuple[str, str]], out: Path) -> None:
     from PIL import Image
 
     out.mkdir(parents=True, exist_ok=True)
     with chromium_context() as context:
         page = context.new_page()
-        page.set_default_timeout(60_000)
-        for name, url in targets.items():
+        page.set_default_timeout(120_000)
+        for name, (url, ready) in targets.items():
             page.goto(url)
+            page.get_by_text(ready).first.wait_for()
             page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(1_000)
+            page.wait_for_timeout(1_500)
             target = out / f"{name}.png"
             page.screenshot(path=str(target))
             with Image.open(target) as image:

@@ -181,7 +181,8 @@ def _event_cards(page: "Page", story: Story, names: list[str]) -> list[str]:
     page.goto(story.url(f"/events?events=[{quoted}]"))
     page.get_by_text(names[0], exact=True).first.wait_for()
     body = page.locator("body").inner_text()
-    return [card for card in body.split("Show raw event") if any(n in card for n in names)]
+    feed = body.split("\nPast day\n", 1)[-1]  # past the filters, which name the events too
+    return [card for card in feed.split("Show raw event") if any(n in card for n in names)]
 
 
 # --- what works today -----------------------------------------------------------------
