@@ -7,38 +7,68 @@ verifies the archive, prints where everything is, and stops what it started.
 """
 
 import logging
-import socket
 import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from config.deploy import DemoSettings, PrefectServerSettings
 from craflow.exitcodes import ExitCode
 
+# Without --verbose the terminal shows only warnings, but the runs' INFO logs still reach
+# the Prefect server (its API handler sits on the flow and task run loggers), so every
+# run page in the UI tells its story.
+QUIET_TERMINAL = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING"}
 
-def _port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return True
-    return False
+_HELP = (
+    "Run the whole pipeline against a local sandbox: blocked, fixed, released, archived.\n\n"
+    "Starts a local CRA Evidence sandbox and a loopback S3 endpoint, releases a vulnerable "
+    "(1.0.0, blocked) and a fixed (1.1.0, released and archived) version of a sample product, "
+    "sweeps, compares, verifies the archive, then stops what it started and prints where "
+    "everything is. Never touches your own Prefect server, CRA Evidence organisation or "
+    "AWS account. Exit 0 when the story held, 1 otherwise, 6 when the UI port is taken.\n\n"
+    "Examples:\n\n"
+    "  craflow demo\n\n"
+    "  craflow demo --ui                  # Prefect UI on http://127.0.0.1:4200, left running\n\n"
+    "  craflow demo --ui --ui-port 4310   # or CRAFLOW_PREFECT_SERVER_UI_PORT=4310\n\n"
+    "  craflow demo --workdir ./demo --verbose"
+)
+
+
+def _ui_settings(ui_port: int | None) -> PrefectServerSettings:
+    """The UI server's settings (`--ui-port` wins over the variable); one line when bad."""
+    try:
+        base = PrefectServerSettings()
+        if ui_port is None:
+            return base
+        return PrefectServerSettings.model_validate({**base.model_dump(), "ui_port": ui_port})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        typer.echo(f"error: {'.'.join(map(str, first['loc']))}: {first['msg']}", err=True)
+        raise typer.Exit(int(ExitCode.AUTH_OR_USAGE)) from None
+
+
+def _check_ui_port(settings: PrefectServerSettings) -> None:
+    """Refuse, before anything starts, when the UI port is taken."""
+    from craflow.demo.prefect_server import port_available
+
+    if not port_available(settings.host, settings.ui_port):
+        typer.echo(
+            f"error: {settings.host}:{settings.ui_port} is in use (another Prefect server?); "
+            "the demo never uses an existing server: stop it, or pick another port with "
+            "--ui-port or CRAFLOW_PREFECT_SERVER_UI_PORT",
+            err=True,
+        )
+        raise typer.Exit(int(ExitCode.CONFIGURATION))
 
 
 def _start_ui_server(workdir: Path, settings: PrefectServerSettings) -> tuple[str, str]:
     """Start `prefect server` for the UI and leave it running; returns (api URL, report line)."""
     from craflow.demo.prefect_server import PrefectServerError, start_prefect_server
 
-    if _port_in_use(settings.host, settings.ui_port):
-        typer.echo(
-            f"error: {settings.host}:{settings.ui_port} is in use (another Prefect server?); "
-            "the demo never uses an existing server: stop it or set CRAFLOW_PREFECT_SERVER_UI_PORT",
-            err=True,
-        )
-        raise typer.Exit(int(ExitCode.CONFIGURATION))
     typer.echo(f"starting a Prefect server on {settings.host}:{settings.ui_port} ...")
     try:
         server, _process = start_prefect_server(
@@ -54,31 +84,62 @@ def _start_ui_server(workdir: Path, settings: PrefectServerSettings) -> tuple[st
     return server.api_url, line
 
 
+def _register_production_shape(api_key: str) -> list[str]:
+    """Secret block, work pool and both deployments on the UI server; report lines."""
+    from pydantic import SecretStr
+
+    from config.deploy import DeploySettings
+    from config.release import ReleaseSettings
+    from craflow.demo.production_shape import register_production_shape
+
+    shape = register_production_shape(
+        api_key=SecretStr(api_key),
+        block_name=ReleaseSettings().secret_block_name,
+        settings=DeploySettings(),
+    )
+    return shape.lines()
+
+
 def demo(
     ui: Annotated[
         bool,
         typer.Option(
             "--ui",
-            help="Start a Prefect server with its UI on 127.0.0.1:4200 and leave it running.",
+            help=(
+                "Start a Prefect server with its UI (default 127.0.0.1:4200) and leave it "
+                "running, with the release and sweep deployments and the Secret block registered."
+            ),
         ),
     ] = False,
+    ui_port: Annotated[
+        int | None,
+        typer.Option(
+            "--ui-port",
+            help=(
+                "Port of the UI's Prefect server; implies --ui "
+                "(default: CRAFLOW_PREFECT_SERVER_UI_PORT or 4200)."
+            ),
+        ),
+    ] = None,
     workdir: Annotated[
         Path | None,
         typer.Option(help="Folder for the demo's files (default: a new temporary folder)."),
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Show the flows' log lines.")] = False,
 ) -> None:
-    """Run the whole pipeline against a local sandbox: blocked, fixed, released, archived."""
     from craflow.demo.environment import (
         apply_environment,
         demo_environment,
         demo_surroundings,
-        download_bucket,
+        download_archive,
         process_environment,
     )
 
     started = time.monotonic()
     settings = DemoSettings()
+    server_settings = _ui_settings(ui_port) if ui or ui_port is not None else None
+    if server_settings is not None:
+        _check_ui_port(server_settings)
     folder = (workdir or Path(tempfile.mkdtemp(prefix="craflow-demo-"))).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sandbox").mkdir(exist_ok=True)
@@ -87,23 +148,26 @@ def demo(
     typer.echo(f"craflow demo: starting the sandbox and a loopback S3 endpoint in {folder}")
     with demo_surroundings(settings, folder) as surroundings:
         api_url: str | None = None
-        prefect_line = f"ephemeral API (gone), home {folder / 'prefect-home'}"
-        if ui:
-            api_url, prefect_line = _start_ui_server(folder, PrefectServerSettings())
+        prefect_lines = [f"  Prefect       ephemeral API (gone), home {folder / 'prefect-home'}"]
+        if server_settings is not None:
+            api_url, ui_line = _start_ui_server(folder, server_settings)
+            prefect_lines = [f"  Prefect       {ui_line}"]
         env = demo_environment(
             surroundings, settings, prefect_home=folder / "prefect-home", prefect_api_url=api_url
         )
         if not verbose:
-            env["PREFECT_LOGGING_LEVEL"] = "WARNING"
+            env.update(QUIET_TERMINAL)
         apply_environment(process_environment(), env)
 
         from craflow.demo.pipeline import check_prefect_isolation, demo_succeeded, run_pipeline
 
         check_prefect_isolation(folder / "prefect-home", api_url)
+        if api_url is not None:
+            prefect_lines += _register_production_shape(surroundings.sandbox.api_key)
         typer.echo("releasing 1.0.0 (vulnerable) and 1.1.0 (fixed), then sweep and compare ...")
         results = run_pipeline(settings, folder)
-        archive_copy = folder / "evidence"
-        copied = download_bucket(surroundings.s3, surroundings.bucket, archive_copy)
+        archive_copy = folder / "archive"
+        copied = download_archive(surroundings, archive_copy)
         succeeded = demo_succeeded(settings, results)
         from craflow.demo.report import Places, report_lines
 
@@ -111,9 +175,10 @@ def demo(
             workdir=folder,
             sandbox_url=surroundings.sandbox.url,
             s3_url=surroundings.s3.endpoint_url,
+            archive_uri=surroundings.archive_root,
             archive_copy=archive_copy,
-            archive_objects=copied,
-            prefect=prefect_line,
+            archive=copied,
+            prefect=prefect_lines,
         )
         lines = report_lines(
             settings=settings,
@@ -135,4 +200,4 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Add `demo` to *app*."""
-    app.command("demo")(demo)
+    app.command("demo", help=_HELP)(demo)

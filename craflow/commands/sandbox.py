@@ -7,10 +7,24 @@ import typer
 
 from craflow.exitcodes import ExitCode
 
+_HELP = (
+    "Start a local CRA Evidence server (the sandbox) and print how to reach it.\n\n"
+    "It implements the CRA Evidence REST API (products, versions, SBOM upload, scans, "
+    "CRA status, release states, compare, exports) with SQLite and bundled OSV data, for "
+    "development, demos and tests. It prints its URL, an owner login and a full-access API "
+    "key, and runs in the foreground until Ctrl-C. Exit 2 on a bad option, 5 when an --osv "
+    "path is missing, 6 when the port cannot be bound.\n\n"
+    "Examples:\n\n"
+    "  craflow sandbox                                  # http://127.0.0.1:8765\n\n"
+    "  craflow sandbox --port 0 --scan-seconds 0.5      # a free port, fast scans\n\n"
+    "  craflow sandbox --data-dir ./sandbox-data --api-key cra_devkey   # keep state\n\n"
+    "  craflow sandbox --rate-scale 60 --osv ./extra-advisories.jsonl"
+)
+
 
 def register(app: typer.Typer) -> None:
     """Add `craflow sandbox` to *app*."""
-    app.command("sandbox")(sandbox)
+    app.command("sandbox", help=_HELP)(sandbox)
 
 
 def sandbox(

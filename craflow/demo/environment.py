@@ -6,6 +6,7 @@ organisation.
 """
 
 import os
+from collections import Counter
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,26 +96,47 @@ def create_bucket(s3: LocalS3, bucket: str) -> None:
     client.create_bucket(Bucket=bucket)
 
 
-def download_bucket(s3: LocalS3, bucket: str, into: Path) -> int:
-    """Copy every object of *bucket* under *into* (the endpoint vanishes when the demo ends)."""
+@dataclass(frozen=True)
+class ArchiveCopy:
+    """What `download_archive` copied: how many objects, and how many under each place.
+
+    A place is a run folder's parent (`demo-webshop/1.0.0`, `sweeps`): each release run
+    and each sweep writes its own timestamped folder there.
+    """
+
+    objects: int
+    places: tuple[tuple[str, int], ...]
+
+
+def download_archive(surroundings: DemoSurroundings, into: Path) -> ArchiveCopy:
+    """Copy the archive (every object under the bucket's `evidence/` prefix) under *into*.
+
+    Keys keep their path below the prefix (`<into>/<product>/<version>/<run>/...`); the
+    endpoint vanishes when the demo ends, so this copy is what the user can open later.
+    """
     client = boto3.session.Session().client(
         "s3",
-        endpoint_url=s3.endpoint_url,
-        region_name=s3.region,
-        aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key,
+        endpoint_url=surroundings.s3.endpoint_url,
+        region_name=surroundings.s3.region,
+        aws_access_key_id=surroundings.s3.access_key,
+        aws_secret_access_key=surroundings.s3.secret_key,
     )
-    count = 0
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+    prefix = surroundings.archive_root.removeprefix(f"s3://{surroundings.bucket}/").strip("/")
+    prefix = f"{prefix}/" if prefix else ""
+    per_place: Counter[str] = Counter()
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=surroundings.bucket, Prefix=prefix
+    )
+    for page in pages:
         for item in page.get("Contents", []):
-            key = item.get("Key", "")
-            target = into / key
-            if not target.resolve().is_relative_to(into.resolve()):
+            relative = item.get("Key", "").removeprefix(prefix)
+            target = into / relative
+            if not relative or not target.resolve().is_relative_to(into.resolve()):
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            client.download_file(bucket, key, str(target))
-            count += 1
-    return count
+            client.download_file(surroundings.bucket, prefix + relative, str(target))
+            per_place[relative.rpartition("/")[0].rpartition("/")[0] or "."] += 1
+    return ArchiveCopy(objects=per_place.total(), places=tuple(sorted(per_place.items())))
 
 
 @contextmanager

@@ -44,6 +44,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def port_available(host: str, port: int) -> bool:
+    """Whether a server could listen on *host*:*port* now.
+
+    Binds with SO_REUSEADDR, as uvicorn (under `prefect server start`) does, so a port
+    whose last server just stopped (its sockets in TIME_WAIT) counts as free.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def isolated_prefect_env(home: Path, base: Mapping[str, str]) -> dict[str, str]:
     """*base* with Prefect pointed at *home*, analytics off, and no inherited server or key."""
     env = {k: v for k, v in base.items() if k not in {"PREFECT_API_URL", "PREFECT_API_KEY"}}
@@ -55,6 +70,17 @@ def isolated_prefect_env(home: Path, base: Mapping[str, str]) -> dict[str, str]:
             "PREFECT_PROFILES_PATH": str(home / "profiles.toml"),
         }
     )
+    return env
+
+
+def server_env(*, home: Path, host: str, port: int, base: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: isolated, and its UI pointed at this server's own API.
+
+    The UI asks `/ui-settings` where the API is; Prefect answers `:4200/api` unless
+    `PREFECT_UI_API_URL` says otherwise, which breaks the UI on any other port.
+    """
+    env = isolated_prefect_env(home, base)
+    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
     return env
 
 
@@ -72,7 +98,7 @@ def launch_prefect_server(
     Without *ui* the server skips building the dashboard (faster to start, for tests).
     """
     home.mkdir(parents=True, exist_ok=True)
-    env = isolated_prefect_env(home, base_env)
+    env = server_env(home=home, host=host, port=port, base=base_env)
     command = [
         sys.executable,
         "-m",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from config.deploy import DemoSettings
 from craflow.api import Comparison
+from craflow.demo.environment import ArchiveCopy
 from craflow.evidence.verify import VerificationResult
 from craflow.release.outcome import ReleaseOutcome
 from craflow.sweep import SweepOutcome
@@ -18,9 +19,10 @@ class Places:
     workdir: Path
     sandbox_url: str
     s3_url: str
+    archive_uri: str
     archive_copy: Path
-    archive_objects: int
-    prefect: str
+    archive: ArchiveCopy
+    prefect: Sequence[str]
 
 
 def _failure(error: BaseException) -> str:
@@ -48,8 +50,30 @@ def verification_line(result: VerificationResult | BaseException | None) -> str:
     if isinstance(result, BaseException):
         return f"archive: {_failure(result)}"
     if result.ok:
-        return f"archive: verified, {result.checked} objects match the manifest checksums"
-    return f"archive: {len(result.mismatches)} of {result.checked} objects do NOT match"
+        return (
+            f"archive: {result.run_uri} verified: the {_count(result.checked, 'object')} "
+            "its manifest.json lists match their sizes and SHA-256 checksums"
+        )
+    return (
+        f"archive: {result.run_uri}: {len(result.mismatches)} of "
+        f"{_count(result.checked, 'object')} do NOT match the manifest"
+    )
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 object`, `2 objects` (or *plural*)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+def archive_copy_line(places: Places) -> str:
+    """Where the archive copy is, and what its object count covers."""
+    copy = places.archive
+    parts = ", ".join(f"{place} {count}" for place, count in copy.places)
+    return (
+        f"  archive       {places.archive_uri} copied to {places.archive_copy}: "
+        f"{_count(copy.objects, 'object')} ({parts}; each run folder holds its files "
+        "and the manifest.json that lists them)"
+    )
 
 
 def sweep_line(result: SweepOutcome | BaseException | None) -> str:
@@ -57,7 +81,13 @@ def sweep_line(result: SweepOutcome | BaseException | None) -> str:
         return "sweep: not run"
     if isinstance(result, BaseException):
         return f"sweep: {_failure(result)}"
-    return f"sweep: {result.message}"
+    if not result.ok:
+        return f"sweep: {result.message}"
+    return (
+        f"sweep: {_count(result.products_total, 'product')}, "
+        f"{_count(result.versions_total, 'version')} swept; {result.versions_changed} changed, "
+        f"{_count(result.kev_detected, 'new KEV entry', 'new KEV entries')}"
+    )
 
 
 def comparison_line(settings: DemoSettings, result: Comparison | BaseException | None) -> str:
@@ -99,8 +129,8 @@ def report_lines(
         f"  work folder   {places.workdir}",
         *(f"  SBOM {v:<8} {path}" for v, path in sboms.items()),
         f"  sandbox       {places.sandbox_url} (stopped; data in {places.workdir / 'sandbox'})",
-        f"  S3 endpoint   {places.s3_url} (stopped); archive copied to {places.archive_copy} "
-        f"({places.archive_objects} objects)",
-        f"  Prefect       {places.prefect}",
+        f"  S3 endpoint   {places.s3_url} (stopped)",
+        archive_copy_line(places),
+        *places.prefect,
     ]
     return lines
