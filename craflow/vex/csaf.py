@@ -190,6 +190,8 @@ def read_csaf(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skipped]]:
         for key in _PRODUCT_STATUS_KEYS:
             pids = product_status.get(key) if isinstance(product_status, dict) else None
             for pid in pids if isinstance(pids, list) else []:
+                if not isinstance(pid, str):
+                    continue
                 purl, name = index.get(pid, (None, str(pid)))
                 details = threats.get(pid) if "not_affected" in key else no_fix.get(pid)
                 mapped = from_csaf(key, flags.get(pid), details)
