@@ -4,7 +4,8 @@ Written: `product_tree.full_product_names` holds one product per affected compon
 (`product_identification_helper.purl`); one `vulnerabilities[]` entry per vulnerability
 id with `cve` (when a CVE id is known), `ids`, a note, `product_status`, and the
 statements the profile asks for: `flags` (the justification) and an `impact` threat for
-known_not_affected, a `no_fix_planned` remediation for known_affected.
+known_not_affected, a `no_fix_planned` remediation for known_affected (and a `vendor_fix`
+remediation carrying the note of a fixed finding).
 Read: the same fields; product ids resolve through full_product_names, branches
 (bounded depth) and relationships.
 """
@@ -73,10 +74,11 @@ def _vulnerability(vuln_id: str, group: list[tuple[Finding, str]]) -> dict[str, 
         details = hint_text(finding.status, finding.notes)
         if finding.status in ("not_affected", "false_positive"):
             threats.append({"category": "impact", "details": details, "product_ids": [pid]})
-        if finding.status in ("accepted_risk", "wont_fix"):
-            remediations.append(
-                {"category": "no_fix_planned", "details": details, "product_ids": [pid]}
-            )
+        remedy = {"accepted_risk": "no_fix_planned", "wont_fix": "no_fix_planned"}.get(
+            finding.status, "vendor_fix" if finding.status == "fixed" else None
+        )
+        if remedy is not None:
+            remediations.append({"category": remedy, "details": details, "product_ids": [pid]})
     entry["product_status"] = status
     if flags:
         entry["flags"] = [{"label": j, "product_ids": p} for j, p in flags.items()]
@@ -173,6 +175,21 @@ def _ids(vuln: Mapping[str, Any]) -> list[str]:
     return ids
 
 
+def _details(
+    key: str,
+    pid: str,
+    threats: dict[str, object],
+    no_fix: dict[str, object],
+    fixes: dict[str, object],
+) -> object:
+    """The free text that goes with *pid*'s status (impact, no-fix or fix details)."""
+    if "not_affected" in key:
+        return threats.get(pid)
+    if "fixed" in key:
+        return fixes.get(pid)
+    return no_fix.get(pid) if "affected" in key else None
+
+
 def read_csaf(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skipped]]:
     """Statements of a parsed CSAF VEX document (one per vulnerability and product)."""
     index = _product_index(doc.get("product_tree"))
@@ -186,6 +203,7 @@ def read_csaf(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skipped]]:
         flags = _per_product(vuln.get("flags"), "label")
         threats = _per_product(vuln.get("threats"), "details", "impact")
         no_fix = _per_product(vuln.get("remediations"), "details", "no_fix_planned")
+        fixes = _per_product(vuln.get("remediations"), "details", "vendor_fix")
         product_status = vuln.get("product_status")
         for key in _PRODUCT_STATUS_KEYS:
             pids = product_status.get(key) if isinstance(product_status, dict) else None
@@ -193,7 +211,7 @@ def read_csaf(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skipped]]:
                 if not isinstance(pid, str):
                     continue
                 purl, name = index.get(pid, (None, str(pid)))
-                details = threats.get(pid) if "not_affected" in key else no_fix.get(pid)
+                details = _details(key, pid, threats, no_fix, fixes)
                 mapped = from_csaf(key, flags.get(pid), details)
                 if mapped.status is None:
                     skipped.append(Skipped(ids[0], name, mapped.reason))
