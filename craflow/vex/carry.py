@@ -10,6 +10,7 @@ without a justification). Everything else is untouched. Findings the new version
 already triaged are never overwritten.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -104,3 +105,35 @@ def compute_carry(
         else:
             untouched.append(finding)
     return CarryResult(from_version, tuple(carried), tuple(review), tuple(untouched))
+
+
+def carry_evidence(result: CarryResult) -> bytes:
+    """The carry decision as JSON for the run's evidence (what, from where, and why not)."""
+
+    def finding_ref(f: Finding) -> dict[str, str | None]:
+        return {
+            "id": f.id,
+            "vuln_id": f.vuln_id,
+            "component": f"{f.component_name} {f.component_version}".strip(),
+            "purl": f.purl,
+        }
+
+    document = {
+        "from_version": result.from_version,
+        "summary": result.summary,
+        "carried": [
+            {
+                **finding_ref(c.finding),
+                "status": c.status,
+                "justification": c.justification,
+                "note": c.note,
+            }
+            for c in result.carried
+        ],
+        "needs_review": [
+            {**finding_ref(r.finding), "previous": finding_ref(r.previous), "reason": r.reason}
+            for r in result.needs_review
+        ],
+        "untouched": len(result.untouched),
+    }
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

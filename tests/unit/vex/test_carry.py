@@ -117,3 +117,18 @@ def test_purl_spelling_differences_still_match() -> None:
     current = [Finding("c1", "PYSEC-1", "pyyaml", "5.1", "pkg:pypi/pyyaml@5.1?extra=x")]
     result = compute_carry(previous, current, from_version="1.4.0")
     assert [c.status for c in result.carried] == ["wont_fix"]
+
+
+def test_carry_evidence_names_origin_and_reasons() -> None:
+    import json
+
+    from craflow.vex.carry import carry_evidence
+
+    current = [
+        finding("c1", "PYSEC-1", "requests", "2.19.0"),
+        finding("c3", "PYSEC-3", "urllib3", "1.25.0"),
+    ]
+    evidence = json.loads(carry_evidence(compute_carry(PREVIOUS, current, from_version="1.4.0")))
+    assert evidence["summary"] == "1 carried from 1.4.0, 1 needs review"
+    assert evidence["carried"][0]["status"] == "not_affected"
+    assert evidence["needs_review"][0]["previous"]["id"] == "p3"
