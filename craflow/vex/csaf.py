@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from craflow.vex.mapping import CSAF_STATUS, from_csaf, hint_text, strip_hint
-from craflow.vex.model import Finding, Skipped, Statement, Subject
+from craflow.vex.model import Finding, Skipped, Statement, Subject, collect
 
 _CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 _MAX_BRANCH_DEPTH = 30
@@ -213,18 +213,13 @@ def read_csaf(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skipped]]:
                 purl, name = index.get(pid, (None, str(pid)))
                 details = _details(key, pid, threats, no_fix, fixes)
                 mapped = from_csaf(key, flags.get(pid), details)
-                if mapped.status is None:
-                    skipped.append(Skipped(ids[0], name, mapped.reason))
-                    continue
-                statements.append(
-                    Statement(
-                        vuln_id=ids[0],
-                        status=mapped.status,
-                        purl=purl,
-                        component_name=name,
-                        aliases=tuple(ids[1:]),
-                        justification=mapped.justification,
-                        note=strip_hint(details),
-                    )
+                collect(
+                    (statements, skipped),
+                    (mapped.status, mapped.justification, mapped.reason),
+                    vuln_id=ids[0],
+                    purl=purl,
+                    label=name,
+                    aliases=tuple(ids[1:]),
+                    note=strip_hint(details),
                 )
     return statements, skipped

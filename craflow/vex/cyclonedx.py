@@ -32,7 +32,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from craflow.vex.mapping import CDX_JUSTIFICATION, CDX_STATE, Mapped, from_cyclonedx
-from craflow.vex.model import Finding, Skipped, Statement, Subject
+from craflow.vex.model import Finding, Skipped, Statement, Subject, collect
 
 PROP_STATUS = "craflow:status"
 PROP_JUSTIFICATION = "craflow:justification"
@@ -174,18 +174,13 @@ def read_cyclonedx(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skippe
             if not isinstance(ref, str):
                 continue
             purl, name = _purl_of_ref(ref, by_ref)
-            if mapped.status is None:
-                skipped.append(Skipped(vuln_id, name, mapped.reason))
-                continue
-            statements.append(
-                Statement(
-                    vuln_id=vuln_id,
-                    status=mapped.status,
-                    purl=purl,
-                    component_name=name,
-                    aliases=aliases,
-                    justification=mapped.justification,
-                    note=_text(analysis.get("detail")),
-                )
+            collect(
+                (statements, skipped),
+                (mapped.status, mapped.justification, mapped.reason),
+                vuln_id=vuln_id,
+                purl=purl,
+                label=name,
+                aliases=aliases,
+                note=_text(analysis.get("detail")),
             )
     return statements, skipped

@@ -7,6 +7,8 @@ The platform's vocabulary is the one home of statuses and justifications
 from dataclasses import dataclass, field
 from typing import Literal
 
+from craflow.release.gate import COUNTED_STATUSES
+
 Status = Literal[
     "open",
     "in_progress",
@@ -42,8 +44,8 @@ JUSTIFICATIONS: tuple[Justification, ...] = (
     "inline_mitigations_already_exist",
 )
 FORMATS: tuple[VexFormat, ...] = ("cyclonedx", "openvex", "csaf")
-#: Statuses that still count against a release gate
-COUNTING: frozenset[str] = frozenset({"open", "in_progress"})
+#: Statuses that still count against a release gate (the gate's own definition)
+COUNTING: frozenset[str] = COUNTED_STATUSES
 #: A triaged finding: someone decided something other than "still open"
 TRIAGED: frozenset[str] = frozenset(STATUSES) - COUNTING
 MAX_NOTES_CHARS = 10_000
@@ -114,3 +116,32 @@ class Subject:
     version: str
     author: str = "craflow"
     timestamp: str = ""  # ISO 8601 UTC; the writer's clock when empty
+
+
+def collect(
+    found: tuple[list[Statement], list[Skipped]],
+    mapped_status: tuple[Status | None, Justification | None, str],
+    *,
+    vuln_id: str,
+    purl: str | None,
+    label: str,
+    aliases: tuple[str, ...],
+    note: str | None,
+) -> None:
+    """Add one statement to the readers' (statements, skipped) pair: usable or not, and why."""
+    status, justification, reason = mapped_status
+    statements, skipped = found
+    if status is None:
+        skipped.append(Skipped(vuln_id, label, reason))
+        return
+    statements.append(
+        Statement(
+            vuln_id=vuln_id,
+            status=status,
+            purl=purl,
+            component_name=label,
+            aliases=aliases,
+            justification=justification,
+            note=note,
+        )
+    )

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from craflow.vex.mapping import OPENVEX_STATUS, from_openvex, hint_text, strip_hint
-from craflow.vex.model import Finding, Skipped, Statement, Subject
+from craflow.vex.model import Finding, Skipped, Statement, Subject, collect
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 
@@ -88,18 +88,13 @@ def read_openvex(doc: Mapping[str, Any]) -> tuple[list[Statement], list[Skipped]
             if not isinstance(product, dict):
                 continue
             purl, label = _purl_and_name(product)
-            if mapped.status is None:
-                skipped.append(Skipped(name, label, mapped.reason))
-                continue
-            statements.append(
-                Statement(
-                    vuln_id=name,
-                    status=mapped.status,
-                    purl=purl,
-                    component_name=label,
-                    aliases=aliases,
-                    justification=mapped.justification,
-                    note=strip_hint(raw.get("status_notes")),
-                )
+            collect(
+                (statements, skipped),
+                (mapped.status, mapped.justification, mapped.reason),
+                vuln_id=name,
+                purl=purl,
+                label=label,
+                aliases=aliases,
+                note=strip_hint(raw.get("status_notes")),
             )
     return statements, skipped
