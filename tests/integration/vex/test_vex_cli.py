@@ -8,7 +8,6 @@ and applying the same file again changes nothing.
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from typer.testing import CliRunner
 
 from craflow.cli import app
 from craflow.exitcodes import ExitCode
-from craflow.sandbox.runner import RunningSandbox, start_sandbox
-from tests.integration.sandbox.helpers import client, cyclonedx, ingest, new_version, wait_scan
+from tests.integration.sandbox.helpers import cyclonedx, ingest, new_version, wait_scan
 
 pytestmark = pytest.mark.integration
 
@@ -36,23 +34,6 @@ TRIAGE = [
     ("fixed", None, "patched downstream"),
     ("in_progress", None, None),
 ]
-
-
-@pytest.fixture(scope="module")
-def vex_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir = tmp_path_factory.mktemp("vex-sandbox")
-    with start_sandbox(scan_seconds=0.05, rate_scale=3600.0, data_dir=data_dir) as running:
-        yield running
-
-
-@pytest.fixture
-def api(vex_sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    monkeypatch.setenv("CRA_EVIDENCE_URL", vex_sandbox.url)
-    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", vex_sandbox.api_key)
-    monkeypatch.setenv("CRAFLOW_RATE_ENABLED", "false")
-    monkeypatch.setenv("CRAFLOW_RETRY_MAX_ATTEMPTS", "1")
-    with client(vex_sandbox) as http:
-        yield http
 
 
 def run(*args: str) -> Any:
@@ -140,6 +121,10 @@ def test_export_then_apply_on_a_fresh_version(api: httpx.Client, fmt: str, tmp_p
     v1 = scanned_version(api, slug, "1.0")
     assert len(findings(api, v1)) >= len(TRIAGE), "the SBOM should give enough findings"
     _triage_through_cli(api, v1)
+    table = run("triage", "list", "-p", slug, "-v", "1.0")
+    assert table.exit_code == 0
+    assert "vulnerabilities" in table.stdout
+    assert "not_affected" in table.stdout
     listed = run("triage", "list", "-p", slug, "-v", "1.0", "--json")
     assert listed.exit_code == 0
     assert {v["status"] for v in json.loads(listed.stdout)} >= {"not_affected", "wont_fix"}
