@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from craflow.vex.identity import ids_overlap, package_key
+from craflow.vex.identity import package_key
 from craflow.vex.matching import Change, clip_note, finding_key
 from craflow.vex.model import COUNTING, TRIAGED, Finding
 
@@ -84,7 +84,12 @@ def compute_carry(
     previous: Sequence[Finding], current: Sequence[Finding], *, from_version: str
 ) -> CarryResult:
     """Which findings of *current* take the triage of *previous* (see the module docstring)."""
-    triaged = [p for p in previous if p.status in TRIAGED]
+    by_id: dict[str, list[tuple[Finding, str, str]]] = {}
+    for p in previous:
+        if p.status in TRIAGED:
+            keyed = (p, finding_key(p), package_key(p.purl, p.component_name))
+            for vuln_id in p.ids:
+                by_id.setdefault(vuln_id, []).append(keyed)
     carried: list[Change] = []
     review: list[NeedsReview] = []
     untouched: list[Finding] = []
@@ -92,12 +97,12 @@ def compute_carry(
         if finding.status not in COUNTING:
             untouched.append(finding)
             continue
-        related = [p for p in triaged if ids_overlap(p.ids, finding.ids)]
+        related = {id(k[0]): k for vuln_id in finding.ids for k in by_id.get(vuln_id, [])}
         key = finding_key(finding)
         package = package_key(finding.purl, finding.component_name)
-        same = [p for p in related if finding_key(p) == key]
-        upgraded = [p for p in related if package_key(p.purl, p.component_name) == package]
-        decision = _decide(finding, same, [p for p in upgraded if p not in same], from_version)
+        same = [p for p, p_key, _ in related.values() if p_key == key]
+        upgraded = [p for p, p_key, p_pkg in related.values() if p_pkg == package and p_key != key]
+        decision = _decide(finding, same, upgraded, from_version)
         if isinstance(decision, Change):
             carried.append(decision)
         elif isinstance(decision, NeedsReview):
