@@ -25,6 +25,7 @@ from craflow.api.errors import (
     UnexpectedResponseError,
 )
 from craflow.api.models import (
+    ArtifactUpload,
     Comparison,
     CraStatus,
     IngestResult,
@@ -354,6 +355,44 @@ class CraEvidenceClient:
         return self._download(
             f"/exports/sboms/{sbom_id}/compliance-report", dest, params={"format": format}
         )
+
+    # -- triage and VEX (API-CONTRACT.md section 7) -------------------------------------------
+
+    def triage_vulnerability(
+        self,
+        vuln_id: str,
+        *,
+        status: str | None = None,
+        notes: str | None = None,
+        justification: str | None = None,
+    ) -> Vulnerability:
+        """PATCH a finding's status, notes and (OpenVEX) justification; None leaves a field."""
+        body = {
+            key: value
+            for key, value in (
+                ("status", status),
+                ("notes", notes),
+                ("justification", justification),
+            )
+            if value is not None
+        }
+        payload = self._json("PATCH", f"/vulnerabilities/{vuln_id}", body, repeatable=True)
+        return _parse(Vulnerability, payload, "vulnerability")
+
+    def upload_vex(
+        self, product: str, version: str, path: Path, *, filename: str | None = None
+    ) -> ArtifactUpload:
+        """Upload a VEX document to an existing version (`/ci/upload artifact_type=vex`)."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"VEX file not found: {path}")
+        upload = Upload(
+            path=path,
+            filename=filename or path.name,
+            fields={"product": product, "version": version, "artifact_type": "vex"},
+        )
+        response = self._session.request("POST", "/ci/upload", upload=upload)
+        return _parse(ArtifactUpload, decode_json(response, "/ci/upload"), "VEX upload")
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -195,6 +195,8 @@ class Vulnerability(ApiModel):
     notes: str | None = None
     first_seen_at: datetime | None = None
     updated_at: datetime | None = None
+    justification: str | None = None
+    status_changed_at: datetime | None = None
 
 
 T = TypeVar("T")
@@ -208,3 +210,18 @@ class Page(ApiModel, Generic[T]):
     page: int | None = None
     per_page: int | None = None
     has_next: bool | None = None
+
+
+class ArtifactUpload(ApiModel):
+    """The answer of `POST /ci/upload` (an SBOM, VEX, HBOM or document artifact)."""
+
+    artifact_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("artifact_id", "id")
+    )
+    artifact_type: str | None = None
+    sha256: str | None = None
+    message: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    product: ProductRef | None = None
+    version: VersionRef | None = None
+    cra_status: str | None = None

@@ -155,6 +155,8 @@ def vulnerability_dict(row: sqlite3.Row) -> dict[str, Any]:
         "fixed_versions": json.loads(row["fixed_versions"]),
         "status": row["status"],
         "notes": row["notes"],
+        "justification": row["justification"],
+        "status_changed_at": row["status_changed_at"],
         "first_seen_at": row["first_seen_at"],
         "updated_at": row["updated_at"],
     }

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS vulnerabilities (
     comp_name TEXT NOT NULL, comp_version TEXT NOT NULL, comp_purl TEXT,
     fixed_versions TEXT NOT NULL, status TEXT NOT NULL, notes TEXT,
     active INTEGER NOT NULL, first_seen_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    justification TEXT, status_changed_at TEXT,
     UNIQUE (version_id, vuln_id, component_key));
 CREATE TABLE IF NOT EXISTS release_overrides (
     id TEXT PRIMARY KEY, version_id TEXT NOT NULL, reason TEXT NOT NULL,
@@ -55,10 +56,29 @@ CREATE TABLE IF NOT EXISTS scan_faults (
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, product_id TEXT,
     version_id TEXT, event TEXT NOT NULL, details TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS vex_documents (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, version_id TEXT NOT NULL,
+    filename TEXT NOT NULL, content_type TEXT NOT NULL, format TEXT NOT NULL,
+    sha256 TEXT NOT NULL, size_bytes INTEGER NOT NULL, content BLOB NOT NULL,
+    created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS vuln_by_version ON vulnerabilities (version_id);
 CREATE INDEX IF NOT EXISTS sbom_by_version ON sboms (version_id);
 CREATE INDEX IF NOT EXISTS scan_by_version ON scans (version_id);
 """
+
+#: Columns added after a table was first shipped: (table, column, type), added to older files.
+ADDED_COLUMNS = (
+    ("vulnerabilities", "justification", "TEXT"),
+    ("vulnerabilities", "status_changed_at", "TEXT"),
+)
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a database file made by an older sandbox up to `SCHEMA` (idempotent)."""
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 class Database:
@@ -71,6 +91,7 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        add_missing_columns(self._conn)
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

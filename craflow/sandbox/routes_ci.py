@@ -25,6 +25,7 @@ from craflow.sandbox.resources import (
 from craflow.sandbox.routes_exports import zip_response
 from craflow.sandbox.scans import trigger_scan
 from craflow.sandbox.state import SandboxState
+from craflow.sandbox.vex_docs import store_vex, vex_upload_answer
 
 router = APIRouter(prefix="/ci", tags=["ci"])
 _LOW_QUALITY = 50
@@ -63,8 +64,10 @@ def upload(
     supersedes: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     principal.require("sbom:write")
-    if artifact_type != "sbom":
-        raise invalid(f"artifact_type '{artifact_type}' is not supported by the sandbox (sbom)")
+    if artifact_type not in ("sbom", "vex"):
+        raise invalid(
+            f"artifact_type '{artifact_type}' is not supported by the sandbox (sbom, vex)"
+        )
     warnings: list[str] = []
     product_created = version_created = False
     try:
@@ -93,6 +96,17 @@ def upload(
             environment=environment,
         )
         version_created = True
+    if artifact_type == "vex":
+        vex = store_vex(
+            state,
+            principal.org_id,
+            version_row,
+            source=file.file,
+            filename=file.filename or "vex.json",
+            content_type=file.content_type or "application/json",
+        )
+        status = cra_status(state, product_row, version_row)
+        return vex_upload_answer(vex, status, version_row, (product_created, version_created))
     row, parsed = ingest_sbom(
         state,
         principal.org_id,

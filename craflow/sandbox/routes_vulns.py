@@ -1,5 +1,6 @@
-"""`/vulnerabilities`: list with filters, read one, triage (status and notes)."""
+"""`/vulnerabilities`: list with filters, read one, triage (status, justification, notes)."""
 
+import sqlite3
 from typing import Any
 
 from fastapi import APIRouter
@@ -7,7 +8,7 @@ from pydantic import BaseModel
 
 from craflow.sandbox.cra import vulnerability_dict
 from craflow.sandbox.deps import PrincipalDep, StateDep
-from craflow.sandbox.errors import invalid, not_found
+from craflow.sandbox.errors import ApiError, invalid, not_found
 from craflow.sandbox.resources import envelope, page_params
 
 router = APIRouter(tags=["vulnerabilities"])
@@ -22,10 +23,38 @@ STATUSES = (
     "wont_fix",
 )
 
+#: The OpenVEX justification set (API-CONTRACT.md section 7)
+JUSTIFICATIONS = (
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+)
+MAX_NOTES_CHARS = 10_000
+_JUSTIFIED = ("not_affected", "false_positive")
+
 
 class TriageBody(BaseModel):
     status: str | None = None
     notes: str | None = None
+    justification: str | None = None
+
+
+def _unprocessable(detail: str) -> ApiError:
+    return ApiError(422, "VALIDATION_ERROR", detail)
+
+
+def _check_triage(body: TriageBody, row: sqlite3.Row) -> None:
+    """422 for a body that would leave the finding in a state section 7 forbids."""
+    if body.justification is not None and body.justification not in JUSTIFICATIONS:
+        raise _unprocessable(f"justification must be one of {', '.join(JUSTIFICATIONS)}")
+    if body.notes is not None and len(body.notes) > MAX_NOTES_CHARS:
+        raise _unprocessable(f"notes must be at most {MAX_NOTES_CHARS} characters")
+    status = body.status if body.status is not None else row["status"]
+    justification = body.justification if body.justification is not None else row["justification"]
+    if status == "not_affected" and not justification:
+        raise _unprocessable("not_affected needs a justification")
 
 
 @router.get("/vulnerabilities")
@@ -91,11 +120,18 @@ def triage(
     )
     if row is None:
         raise not_found("Vulnerability", vuln_id)
+    _check_triage(body, row)
+    now = state.now_iso()
+    status = body.status if body.status is not None else row["status"]
+    justification = body.justification if body.justification is not None else row["justification"]
+    if status not in _JUSTIFIED:
+        justification = None  # a justification explains "not affected" only
+    changed_at = now if status != row["status"] else row["status_changed_at"]
     with state.db.tx() as conn:
         conn.execute(
-            "UPDATE vulnerabilities SET status = COALESCE(?, status), notes = COALESCE(?, notes),"
-            " updated_at = ? WHERE id = ?",
-            (body.status, body.notes, state.now_iso(), vuln_id),
+            "UPDATE vulnerabilities SET status = ?, notes = COALESCE(?, notes),"
+            " justification = ?, updated_at = ?, status_changed_at = ? WHERE id = ?",
+            (status, body.notes, justification, now, changed_at, vuln_id),
         )
     updated = state.db.one("SELECT * FROM vulnerabilities WHERE id = ?", (vuln_id,))
     assert updated is not None

@@ -82,7 +82,11 @@ def test_triage_survives_rescans_and_added_records_appear(sandbox: RunningSandbo
         finding = api.get("/vulnerabilities", params={"version_id": version_id}).json()["items"][0]
         patched = api.patch(
             f"/vulnerabilities/{finding['id']}",
-            json={"status": "not_affected", "notes": "not reachable"},
+            json={
+                "status": "not_affected",
+                "notes": "not reachable",
+                "justification": "vulnerable_code_not_in_execute_path",
+            },
         )
         assert patched.json()["status"] == "not_affected"
         bad = api.patch(f"/vulnerabilities/{finding['id']}", json={"status": "gone"})

@@ -1,0 +1,133 @@
+"""VEX documents uploaded through `/ci/upload artifact_type=vex` (API-CONTRACT.md section 7).
+
+The format is recognised by content: CycloneDX (a BOM with `vulnerabilities`), OpenVEX
+(an `@context` under openvex.dev with `statements`) or CSAF (`document.category`
+`csaf_vex`). The document is kept byte for byte on its version and listed in the
+technical file under `vex/`; it never changes a finding's status by itself.
+"""
+
+import json
+import sqlite3
+from typing import Any, BinaryIO
+
+from craflow.sandbox.errors import invalid
+from craflow.sandbox.ingest import safe_filename
+from craflow.sandbox.sbom_parse import _json_depth_exceeds as json_depth_exceeds
+from craflow.sandbox.state import SandboxState, new_id
+
+
+def vex_format(data: bytes, max_depth: int) -> str:
+    """ "cyclonedx", "openvex" or "csaf"; a 400 VALIDATION_ERROR for anything else."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except RecursionError as exc:
+        raise invalid(f"JSON is nested deeper than {max_depth} levels") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise invalid(f"VEX file is not valid JSON: {exc}") from exc
+    if json_depth_exceeds(doc, max_depth):
+        raise invalid(f"JSON is nested deeper than {max_depth} levels")
+    if not isinstance(doc, dict):
+        raise invalid("Not a recognised VEX document: the JSON document is not an object")
+    if doc.get("bomFormat") == "CycloneDX" and isinstance(doc.get("vulnerabilities"), list):
+        return "cyclonedx"
+    context = doc.get("@context")
+    statements = doc.get("statements")
+    if isinstance(context, str) and "openvex" in context and isinstance(statements, list):
+        return "openvex"
+    document = doc.get("document")
+    if isinstance(document, dict) and document.get("category") == "csaf_vex":
+        return "csaf"
+    raise invalid(
+        "Not a recognised VEX document: expected CycloneDX with vulnerabilities, "
+        "OpenVEX, or CSAF with document.category csaf_vex"
+    )
+
+
+def store_vex(
+    state: SandboxState,
+    org_id: str,
+    version: sqlite3.Row,
+    *,
+    source: BinaryIO,
+    filename: str,
+    content_type: str,
+) -> sqlite3.Row:
+    """Check and keep one VEX document on *version*; nothing is stored when it is refused."""
+    staged = state.blobs.stage(source, state.settings.max_upload_bytes)
+    try:
+        data = staged.tmp_path.read_bytes()
+    finally:
+        state.blobs.discard(staged)
+    fmt = vex_format(data, state.settings.max_json_depth)
+    vex_id = new_id()
+    with state.db.tx() as conn:
+        conn.execute(
+            "INSERT INTO vex_documents (id, org_id, version_id, filename, content_type, format,"
+            " sha256, size_bytes, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                vex_id,
+                org_id,
+                version["id"],
+                safe_filename(filename),
+                content_type,
+                fmt,
+                staged.sha256,
+                staged.size,
+                data,
+                state.now_iso(),
+            ),
+        )
+    state.audit(
+        org_id,
+        "vex.uploaded",
+        {"vex_id": vex_id, "sha256": staged.sha256, "format": fmt},
+        product_id=version["product_id"],
+        version_id=version["id"],
+    )
+    row = state.db.one("SELECT * FROM vex_documents WHERE id = ?", (vex_id,))
+    assert row is not None
+    return row
+
+
+def vex_documents(state: SandboxState, version_id: str) -> list[sqlite3.Row]:
+    return state.db.all(
+        "SELECT * FROM vex_documents WHERE version_id = ? ORDER BY created_at, rowid",
+        (version_id,),
+    )
+
+
+def vex_dict(row: sqlite3.Row) -> dict[str, Any]:
+    keys = ("id", "version_id", "filename", "format", "sha256", "size_bytes", "created_at")
+    return {k: row[k] for k in keys}
+
+
+def vex_upload_answer(
+    vex: sqlite3.Row,
+    status: dict[str, Any],
+    version: sqlite3.Row,
+    created: tuple[bool, bool],
+) -> dict[str, Any]:
+    """The `/ci/upload` answer for a VEX document: the SBOM upload's shape, no scan."""
+    product, ver = status["product"], status["version"]
+    return {
+        "artifact_id": vex["id"],
+        "artifact_type": "vex",
+        "format": vex["format"],
+        "component_count": 0,
+        "quality_score": None,
+        "sha256": vex["sha256"],
+        "message": f"VEX document ({vex['format']}) uploaded to {product['slug']} {ver['number']}",
+        "warnings": [],
+        "product": {**product, "created": created[0]},
+        "version": {
+            "id": ver["id"],
+            "number": ver["number"],
+            "created": created[1],
+            "cra_status": status["cra_status"],
+            "release_state": ver["release_state"],
+            "environment": version["environment"],
+        },
+        "scan_results": None,
+        "cra_status": status["cra_status"],
+        "cra_missing_items": status["cra_missing_items"],
+    }
