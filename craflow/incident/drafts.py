@@ -15,7 +15,7 @@ from craflow.incident.model import Case, Stage
 
 FieldValue = str | float | list[str] | None
 
-LAW = "Regulation (EU) 2024/2847, Article 14"
+LAW = "Regulation (EU) 2024/2847"
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Draft:
         return {
             "case_id": self.case_id,
             "stage": self.stage.value,
-            "legal_basis": f"{LAW}({self.article[3:]})" if self.article.startswith("14(") else LAW,
+            "legal_basis": f"{LAW}, Article {self.article}",
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "submitted_by_craflow": False,
             "fields": [asdict(f) for f in self.fields],
@@ -52,7 +52,7 @@ class Draft:
         lines = [
             f"# {title} — {self.case_id}",
             "",
-            f"Legal basis: {LAW}, {self.article}. Deadline: {due}.",
+            f"Legal basis: {LAW}, Article {self.article}. Deadline: {due}.",
             "",
             "> Draft prepared by craflow. A person checks every value, completes the fields",
             "> marked **TO FILL**, and submits it through the single reporting platform.",
