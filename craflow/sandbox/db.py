@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS products (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL,
-    category TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (org_id, slug));
+    category TEXT NOT NULL, created_at TEXT NOT NULL, target_markets TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (org_id, slug));
 CREATE TABLE IF NOT EXISTS versions (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, product_id TEXT NOT NULL,
     version_number TEXT NOT NULL, release_state TEXT NOT NULL, superseded_by TEXT,
@@ -71,6 +72,11 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(products)")}
+        if "target_markets" not in columns:  # a database written before §7 added markets
+            self._conn.execute(
+                "ALTER TABLE products ADD COLUMN target_markets TEXT NOT NULL DEFAULT '[]'"
+            )
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

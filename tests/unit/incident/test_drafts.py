@@ -19,7 +19,7 @@ from craflow.incident import (
     write_drafts,
 )
 from tests.unit.incident.conftest import VirtualClock
-from tests.unit.incident.test_cases import FACTS, hit, released
+from tests.unit.incident.test_cases import hit, released
 
 PUBLISHER = Publisher(name="Example Manufacturer", namespace="https://example.com")
 
