@@ -155,7 +155,6 @@ class ClosedNotAffected(_Frozen):
     recorded_at: datetime
     justification: str
     note: str | None = None
-    vex_written: bool = False
 
 
 CaseEvent = Annotated[
