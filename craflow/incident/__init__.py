@@ -40,11 +40,24 @@ from craflow.incident.model import (
     VulnerabilityFacts,
     case_id_for,
 )
+from craflow.incident.notices import (
+    CASE_CLOSED,
+    CASE_OPENED,
+    REPORT_DUE,
+    REPORT_OVERDUE,
+    Notice,
+    notices_owed,
+    record_notice,
+)
 from craflow.incident.output import render_drafts, write_drafts
 from craflow.incident.store import CaseStore
 
 __all__ = [
+    "CASE_CLOSED",
+    "CASE_OPENED",
     "NOT_AFFECTED_JUSTIFICATIONS",
+    "REPORT_DUE",
+    "REPORT_OVERDUE",
     "Case",
     "CaseBook",
     "CaseClosedError",
@@ -61,6 +74,7 @@ __all__ = [
     "InvalidCaseInputError",
     "JustificationMissingError",
     "KevHit",
+    "Notice",
     "OpenResult",
     "Publisher",
     "ReleasedVersion",
@@ -77,7 +91,9 @@ __all__ = [
     "csaf_errors",
     "deadlines",
     "next_stage",
+    "notices_owed",
     "open_cases",
+    "record_notice",
     "reminders_owed",
     "render_drafts",
     "stage_clocks",

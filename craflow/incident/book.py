@@ -7,6 +7,7 @@ changes nothing. Time comes from an injected clock (tests run in virtual time).
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from craflow.evidence.errors import ObjectExistsError
 from craflow.incident.errors import (
@@ -19,6 +20,7 @@ from craflow.incident.errors import (
 from craflow.incident.model import (
     NOT_AFFECTED_JUSTIFICATIONS,
     STAGE_ORDER,
+    Announced,
     Case,
     CaseOpened,
     ClosedNotAffected,
@@ -190,6 +192,11 @@ class CaseBook:
         if (stage, kind) not in case.reminders:
             event = ReminderEmitted(recorded_at=self._now(), stage=stage, reminder=kind)
             self._store.append(case_id, event)
+
+    def announced(self, case_id: str, what: Literal["opened", "closed"]) -> None:
+        """Remember that `craflow.case.<what>` went out (the clock's own note)."""
+        if what not in self.get(case_id).announced:
+            self._store.append(case_id, Announced(recorded_at=self._now(), what=what))
 
     def _open_case(self, case_id: str) -> Case:
         case = self.get(case_id)

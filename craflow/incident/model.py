@@ -148,6 +148,14 @@ class ReminderEmitted(_Frozen):
     reminder: ReminderKind
 
 
+class Announced(_Frozen):
+    """The clock emitted `craflow.case.<what>` for the case (so it never does twice)."""
+
+    kind: Literal["announced"] = "announced"
+    recorded_at: datetime
+    what: Literal["opened", "closed"]
+
+
 class ClosedNotAffected(_Frozen):
     """A person decided the product is not affected; the clock stops, the reasoning stays."""
 
@@ -158,7 +166,13 @@ class ClosedNotAffected(_Frozen):
 
 
 CaseEvent = Annotated[
-    CaseOpened | VersionsSeen | FixReleased | StageSubmitted | ReminderEmitted | ClosedNotAffected,
+    CaseOpened
+    | VersionsSeen
+    | FixReleased
+    | StageSubmitted
+    | ReminderEmitted
+    | Announced
+    | ClosedNotAffected,
     Field(discriminator="kind"),
 ]
 
@@ -178,6 +192,7 @@ class Case(_Frozen):
     submissions: dict[Stage, StageSubmitted] = Field(default_factory=dict)
     reminders: frozenset[tuple[Stage, ReminderKind]] = frozenset()
     closed: ClosedNotAffected | None = None
+    announced: frozenset[str] = frozenset()
     events: int = 0
 
     @property
@@ -221,6 +236,7 @@ class Case(_Frozen):
         submissions: dict[Stage, StageSubmitted] = {}
         reminders: set[tuple[Stage, ReminderKind]] = set()
         closed: ClosedNotAffected | None = None
+        announced: set[str] = set()
         for event in events[1:]:
             if isinstance(event, VersionsSeen):
                 versions.extend(v for v in event.versions if v not in versions)
@@ -232,6 +248,8 @@ class Case(_Frozen):
                 reminders.add((event.stage, event.reminder))
             elif isinstance(event, ClosedNotAffected):
                 closed = closed or event
+            elif isinstance(event, Announced):
+                announced.add(event.what)
         return cls(
             opened=opened,
             affected_versions=tuple(versions),
@@ -239,5 +257,6 @@ class Case(_Frozen):
             submissions=submissions,
             reminders=frozenset(reminders),
             closed=closed,
+            announced=frozenset(announced),
             events=len(events),
         )
