@@ -1,39 +1,20 @@
 """The Art. 14 clock under Prefect, in virtual time: one case, due/overdue events once each."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect import flow
-from prefect.events.clients import AssertingEventsClient
-from prefect.events.worker import EventsWorker
 
 from craflow.incident import KevHit, ReleasedVersion, VulnerabilityFacts
 from flows.incident import ClockOutcome, incident_clock_flow, open_cases_for_kev_hits
 from tasks.incident import open_book
+from tests.fixtures.events import emitted
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def recorded_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Prefect's own asserting-events pattern: every emitted event is kept in memory."""
-    worker = EventsWorker.instance(AssertingEventsClient)
-    monkeypatch.setattr(EventsWorker, "instance", lambda *_args, **_kw: worker)
-    try:
-        yield worker
-    finally:
-        worker.drain()
-
-
-def _events(worker: Any, name: str) -> list[Any]:
-    worker.wait_until_empty()
-    assert AssertingEventsClient.last is not None
-    return [e for e in AssertingEventsClient.last.events if e.event == name]
 
 
 def _hit(version: str) -> KevHit:
@@ -69,7 +50,7 @@ def test_three_sweeps_two_versions_one_case_and_the_clock(
     fake_sweep(archive, ["1.0.0", "1.1.0"])
     [case] = open_book(archive).cases()
     assert case.affected_versions == ("1.0.0", "1.1.0")
-    assert len(_events(recorded_events, "craflow.case.opened")) == 1
+    assert len(emitted(recorded_events, "craflow.case.opened")) == 1
 
     quiet = incident_clock_flow(archive=archive, now=T0 + timedelta(hours=17))
     assert isinstance(quiet, ClockOutcome)
@@ -78,16 +59,16 @@ def test_three_sweeps_two_versions_one_case_and_the_clock(
     due = incident_clock_flow(archive=archive, now=T0 + timedelta(hours=18))
     again = incident_clock_flow(archive=archive, now=T0 + timedelta(hours=19))
     assert (due.due, again.due) == (1, 0)
-    [event] = _events(recorded_events, "craflow.report.due")
+    [event] = emitted(recorded_events, "craflow.report.due")
     assert event.payload["stage"] == "early-warning"
     assert event.payload["deadline"] == (T0 + timedelta(hours=24)).isoformat()
 
     overdue = incident_clock_flow(archive=archive, now=T0 + timedelta(hours=24))
     assert overdue.overdue == 1
-    assert len(_events(recorded_events, "craflow.report.overdue")) == 1
+    assert len(emitted(recorded_events, "craflow.report.overdue")) == 1
 
     open_book(archive).close_not_affected(case.case_id, "component_not_present", "not shipped")
     closed = incident_clock_flow(archive=archive, now=T0 + timedelta(hours=80))
     assert (closed.open_cases, closed.due, closed.overdue) == (0, 0, 0)
-    assert len(_events(recorded_events, "craflow.case.closed")) == 1
-    assert len(_events(recorded_events, "craflow.report.overdue")) == 1
+    assert len(emitted(recorded_events, "craflow.case.closed")) == 1
+    assert len(emitted(recorded_events, "craflow.report.overdue")) == 1
