@@ -23,6 +23,7 @@ from craflow.incident.model import CaseEvent, EventEnvelope
 FOLDER = "incidents"
 _SEQ_DIGITS = 6
 _MAX_APPEND_ATTEMPTS = 5
+MAX_EVENT_BYTES = 1024 * 1024  # an event is a few KiB; anything larger is not ours
 _CASE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]*--[a-z0-9][a-z0-9.-]*$")
 _OPTIONS = WriteOptions(content_type="application/json")
 
@@ -61,8 +62,15 @@ class CaseStore:
         return [self._read(key) for key in keys]
 
     def _read(self, key: str) -> CaseEvent:
+        chunks: list[bytes] = []
+        size = 0
         with self._store.open_read(key) as stream:
-            data = stream.read(-1)
+            while size <= MAX_EVENT_BYTES and (chunk := stream.read(MAX_EVENT_BYTES + 1 - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+        data = b"".join(chunks)
+        if size > MAX_EVENT_BYTES:
+            raise ArchiveWriteError(f"case event {key} is larger than {MAX_EVENT_BYTES} bytes")
         try:
             return EventEnvelope.model_validate(json.loads(data)).event
         except (ValueError, ValidationError) as exc:

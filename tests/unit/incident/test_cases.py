@@ -236,3 +236,17 @@ def test_history_survives_a_new_book(make_book, clock: VirtualClock) -> None:  #
     first.submitted(case_id, Stage.EARLY_WARNING, "E-1")
     case = make_book().get(case_id)
     assert case.submissions[Stage.EARLY_WARNING].reference == "E-1"
+
+
+def test_a_foreign_or_huge_event_object_is_refused(book: CaseBook, tmp_path: Path) -> None:
+    from craflow.evidence import EvidenceError
+    from craflow.incident.store import MAX_EVENT_BYTES
+
+    case_id = open_cases(book, [hit("1.0.0")], released("1.0.0"))[0].case.case_id
+    folder = tmp_path / "archive/evidence/incidents" / case_id
+    (folder / "000001-submitted.json").write_bytes(b" " * (MAX_EVENT_BYTES + 1))
+    with pytest.raises(EvidenceError, match="larger than"):
+        book.get(case_id)
+    (folder / "000001-submitted.json").write_text('{"event": {"kind": "nonsense"}}')
+    with pytest.raises(EvidenceError, match="unreadable"):
+        book.get(case_id)
