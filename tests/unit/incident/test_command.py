@@ -13,6 +13,7 @@ from tests.unit.incident.conftest import T0, VirtualClock
 
 runner = CliRunner()
 CASE = "widget--cve-2024-3094"
+EARLY = ("submitted", CASE, "--stage", "early-warning", "--reference", "R")
 
 
 @pytest.fixture
@@ -75,32 +76,8 @@ def test_open_list_show_as_json(archive: Path, clock: VirtualClock) -> None:
             ("submitted", CASE, "--stage", "notification", "--reference", "R"),
             "before early-warning",
         ),
-        (
-            (
-                "submitted",
-                CASE,
-                "--stage",
-                "early-warning",
-                "--reference",
-                "R",
-                "--at",
-                "2027-01-01T00:00Z",
-            ),
-            "in the future",
-        ),
-        (
-            (
-                "submitted",
-                CASE,
-                "--stage",
-                "early-warning",
-                "--reference",
-                "R",
-                "--at",
-                "2026-11-02T09:00",
-            ),
-            "needs a zone",
-        ),
+        ((*EARLY, "--at", "2027-01-01T00:00Z"), "in the future"),
+        ((*EARLY, "--at", "2026-11-02T09:00"), "needs a zone"),
         (("submitted", CASE, "--stage", "late", "--reference", "R"), "unknown stage"),
         (("close", CASE, "--not-affected"), "needs --justification"),
         (("close", CASE, "--justification", "component_not_present"), "needs --not-affected"),
