@@ -7,14 +7,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from config.evidence import EvidenceSettings
+from craflow.api.models import Product, Vulnerability
 from craflow.evidence.open import store_for
 from craflow.incident import (
     Case,
     CaseBook,
     CaseStore,
+    ComponentRef,
     KevHit,
     Notice,
     ReleasedVersion,
+    VulnerabilityFacts,
     open_cases,
     record_notice,
 )
@@ -61,4 +64,42 @@ def open_kev_cases(
     return [result.case for result in open_cases(open_book(archive), hits, released)]
 
 
-__all__ = ["load_cases", "open_book", "open_kev_cases", "send_notice"]
+def kev_hit_from_vulnerability(
+    product: Product, version: str, vulnerability: Vulnerability
+) -> KevHit:
+    """A `KevHit` from the API's records of the product and of the KEV-listed finding."""
+    component = vulnerability.component
+    facts = VulnerabilityFacts(
+        aliases=tuple(vulnerability.aliases),
+        summary=vulnerability.summary,
+        severity=vulnerability.severity,
+        cvss_score=vulnerability.cvss_score,
+        fixed_upstream=tuple(vulnerability.fixed_versions),
+        component=ComponentRef(name=component.name, version=component.version, purl=component.purl)
+        if component
+        else None,
+    )
+    return KevHit(
+        product=product.slug or product.id,
+        vulnerability=vulnerability.vuln_id or vulnerability.id,
+        version=version,
+        product_name=product.name,
+        target_markets=tuple(product.target_markets),
+        facts=facts,
+    )
+
+
+def released_version(number: str, findings: Sequence[Vulnerability]) -> ReleasedVersion:
+    """A `ReleasedVersion` from the findings the API lists for it (ids and aliases)."""
+    ids = {i for f in findings for i in (f.vuln_id, *f.aliases) if i}
+    return ReleasedVersion(number, frozenset(ids))
+
+
+__all__ = [
+    "kev_hit_from_vulnerability",
+    "load_cases",
+    "open_book",
+    "open_kev_cases",
+    "released_version",
+    "send_notice",
+]
