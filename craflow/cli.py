@@ -15,6 +15,7 @@ from craflow.commands import (
     sandbox,
     sbom,
     sweep,
+    incident,
     triage,
     vex,
 )
@@ -55,7 +56,7 @@ def _root(
     """EU Cyber Resilience Act evidence pipelines on Prefect."""
 
 
-for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo, triage, vex):
+for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo, triage, vex, incident):
     _module.register(app)
 
 

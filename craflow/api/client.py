@@ -4,7 +4,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from types import TracebackType
@@ -179,11 +179,18 @@ class CraEvidenceClient:
         return _parse(Product, self._session.get_json(f"/products/{product_id}"), "product")
 
     def create_product(
-        self, name: str, *, category: str = "default", slug: str | None = None
+        self,
+        name: str,
+        *,
+        category: str = "default",
+        slug: str | None = None,
+        target_markets: Sequence[str] | None = None,
     ) -> Product:
         body: dict[str, Any] = {"name": name, "category": category}
         if slug is not None:
             body["slug"] = slug
+        if target_markets is not None:
+            body["target_markets"] = list(target_markets)
         return _parse(Product, self._json("POST", "/products", body), "product")
 
     def find_product(self, slug: str) -> Product | None:

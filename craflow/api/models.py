@@ -23,6 +23,7 @@ class Product(ApiModel):
     slug: str | None = None
     category: str | None = None
     created_at: datetime | None = None
+    target_markets: list[str] = Field(default_factory=list)
 
 
 class Version(ApiModel):

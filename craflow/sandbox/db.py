@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS products (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL,
-    category TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (org_id, slug));
+    category TEXT NOT NULL, created_at TEXT NOT NULL, target_markets TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (org_id, slug));
 CREATE TABLE IF NOT EXISTS versions (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, product_id TEXT NOT NULL,
     version_number TEXT NOT NULL, release_state TEXT NOT NULL, superseded_by TEXT,
@@ -70,6 +71,7 @@ CREATE INDEX IF NOT EXISTS scan_by_version ON scans (version_id);
 ADDED_COLUMNS = (
     ("vulnerabilities", "justification", "TEXT"),
     ("vulnerabilities", "status_changed_at", "TEXT"),
+    ("products", "target_markets", "TEXT NOT NULL DEFAULT '[]'"),
 )
 
 

@@ -1,8 +1,10 @@
 """Products and versions: lookup within one organisation, creation, JSON shapes."""
 
+import json
 import re
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from craflow.sandbox.errors import ApiError, conflict, invalid, not_found
@@ -14,6 +16,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 #: SemVer, PEP 440 and calendar versions: no spaces, control characters or path separators
 _VERSION_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]{0,99}")
 MAX_NAME_CHARS = 200
+MAX_MARKETS = 250
+_MARKET = re.compile(r"^[A-Z]{2}$")
 
 
 def is_uuid(value: str) -> bool:
@@ -29,7 +33,18 @@ def slugify(name: str) -> str:
 
 
 def product_dict(row: sqlite3.Row) -> dict[str, Any]:
-    return {k: row[k] for k in ("id", "name", "slug", "category", "created_at")}
+    found = {k: row[k] for k in ("id", "name", "slug", "category", "created_at")}
+    return {**found, "target_markets": json.loads(row["target_markets"] or "[]")}
+
+
+def parse_markets(value: str | Sequence[str] | None) -> list[str]:
+    """ISO 3166-1 alpha-2 codes from a list or a comma-separated string; 422 otherwise."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    codes = [item.strip().upper() for item in items if item.strip()]
+    bad = [c for c in codes if not _MARKET.match(c)]
+    if bad or len(codes) > MAX_MARKETS:
+        raise invalid(f"target_markets must be at most {MAX_MARKETS} ISO 3166-1 alpha-2 codes")
+    return list(dict.fromkeys(codes))
 
 
 def find_product(state: SandboxState, org_id: str, ref: str) -> sqlite3.Row:
@@ -66,7 +81,13 @@ def find_version_by_number(
 
 
 def create_product(
-    state: SandboxState, org_id: str, name: str, category: str, slug: str | None
+    state: SandboxState,
+    org_id: str,
+    name: str,
+    category: str,
+    slug: str | None,
+    *,
+    target_markets: Sequence[str] = (),
 ) -> sqlite3.Row:
     if not name.strip():
         raise invalid("Product name must not be empty")
@@ -81,9 +102,17 @@ def create_product(
     try:
         with state.db.tx() as conn:
             conn.execute(
-                "INSERT INTO products (id, org_id, name, slug, category, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (product_id, org_id, name.strip(), slug, category, state.now_iso()),
+                "INSERT INTO products (id, org_id, name, slug, category, created_at,"
+                " target_markets) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    product_id,
+                    org_id,
+                    name.strip(),
+                    slug,
+                    category,
+                    state.now_iso(),
+                    json.dumps(list(target_markets)),
+                ),
             )
     except sqlite3.IntegrityError as exc:
         raise conflict(f"A product with slug '{slug}' already exists") from exc

@@ -20,6 +20,7 @@ from craflow.sandbox.resources import (
     find_product,
     find_version_by_number,
     is_uuid,
+    parse_markets,
     slugify,
 )
 from craflow.sandbox.routes_exports import zip_response
@@ -79,7 +80,12 @@ def upload(
         if not (target_markets or "").strip():
             raise invalid("A new product needs target_markets") from None
         product_row = create_product(
-            state, principal.org_id, product, category or "default", slugify(product)
+            state,
+            principal.org_id,
+            product,
+            category or "default",
+            slugify(product),
+            target_markets=parse_markets(target_markets),
         )
         product_created = True
     version_row = find_version_by_number(state, product_row, version)

@@ -19,6 +19,7 @@ from craflow.sandbox.resources import (
     envelope,
     find_product,
     page_params,
+    parse_markets,
     product_dict,
 )
 
@@ -29,6 +30,7 @@ class ProductBody(BaseModel):
     name: str
     category: str = "default"
     slug: str | None = None
+    target_markets: list[str] | None = None
 
 
 class VersionBody(BaseModel):
@@ -67,7 +69,14 @@ def list_products(
 def post_product(body: ProductBody, principal: PrincipalDep, state: StateDep) -> dict[str, Any]:
     principal.require("product:write")
     return product_dict(
-        create_product(state, principal.org_id, body.name, body.category, body.slug)
+        create_product(
+            state,
+            principal.org_id,
+            body.name,
+            body.category,
+            body.slug,
+            target_markets=parse_markets(body.target_markets),
+        )
     )
 
 

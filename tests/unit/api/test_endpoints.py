@@ -497,3 +497,10 @@ def test_ingest_streams_the_file_in_bounded_chunks(tmp_path: Path) -> None:
         client.ingest_sbom("v-1", sbom)
     assert sum(chunk_sizes) > 3 * 1024 * 1024
     assert max(chunk_sizes) <= 1024 * 1024
+
+
+def test_create_product_sends_target_markets(client: CraEvidenceClient, server: MockServer) -> None:
+    server.queue.append(httpx.Response(201, json={**PRODUCT, "target_markets": ["DE", "FR"]}))
+    product = client.create_product("Widget", slug="widget", target_markets=["DE", "FR"])
+    assert _json(server.last)["target_markets"] == ["DE", "FR"]
+    assert product.target_markets == ["DE", "FR"]

@@ -1,0 +1,3 @@
+from tests.fixtures.events import recorded_events
+
+__all__ = ["recorded_events"]
