@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from craflow import __version__
-from craflow.commands import compare, demo, deploy, export, release, sandbox, sbom, sweep
+from craflow.commands import compare, demo, deploy, export, release, sandbox, sbom, stack, sweep
 
 app = typer.Typer(
     name="craflow",
@@ -44,7 +44,7 @@ def _root(
     """EU Cyber Resilience Act evidence pipelines on Prefect."""
 
 
-for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo):
+for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo, stack):
     _module.register(app)
 
 
