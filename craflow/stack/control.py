@@ -17,6 +17,8 @@ from craflow.stack.preflight import StackError, check_redis, ensure_database, fr
 from craflow.stack.state import ProcessRecord, StackState, alive, start_time
 
 PREFECT = [sys.executable, "-m", "prefect"]
+# Children started by this process: kept so they are reaped (no zombies, no ResourceWarning).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 __all__ = ["StackError", "down", "status", "up"]
 
@@ -29,7 +31,15 @@ def _spawn(
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
             argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+    _CHILDREN[proc.pid] = proc
     return ProcessRecord(role, name, proc.pid, start_time(proc.pid), str(log))
+
+
+def _reap() -> None:
+    """Collect the exit status of our own children that have ended."""
+    for pid, proc in list(_CHILDREN.items()):
+        if proc.poll() is not None:
+            del _CHILDREN[pid]
 
 
 def _run(argv: list[str], env: Mapping[str, str], what: str) -> None:
@@ -45,6 +55,7 @@ def _wait_healthy(urls: list[str], records: list[ProcessRecord], timeout: float)
     deadline = time.monotonic() + timeout
     pending = list(urls)
     while pending:
+        _reap()
         if any(not alive(r) for r in records):
             dead = next(r for r in records if not alive(r))
             raise StackError(f"{dead.name} exited during start-up; see {dead.log}")
@@ -121,11 +132,17 @@ def _stop(
     for record in live:
         os.killpg(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
+    _reap()
     while any(alive(r) for r in live) and time.monotonic() < deadline:
         sleep(0.2)
+        _reap()
     for record in live:
         if alive(record):
             os.killpg(record.pid, signal.SIGKILL)
+    for record in live:
+        child = _CHILDREN.pop(record.pid, None)
+        if child is not None:
+            child.wait(timeout=timeout)
     return [r.name for r in live]
 
 

@@ -3,7 +3,7 @@
 import asyncio
 import socket
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import redis
 
 from config.stack import StackSettings

@@ -34,13 +34,18 @@ class StackState:
     processes: list[ProcessRecord] = field(default_factory=list)
 
 
+def _stat(pid: int) -> list[str]:
+    """Fields 3.. of /proc/PID/stat (state first), [] when unknown or gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return []
+
+
 def start_time(pid: int) -> str:
     """The kernel's start time of `pid`, "" when unknown or the process is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[-1].split()[19]
+    fields = _stat(pid)
+    return fields[19] if len(fields) > 19 else ""
 
 
 def alive(record: ProcessRecord) -> bool:
@@ -51,9 +56,12 @@ def alive(record: ProcessRecord) -> bool:
         return False
     except PermissionError:
         return False
+    fields = _stat(record.pid)
+    if fields and fields[0] in {"Z", "X"}:  # ended, not yet reaped by its parent
+        return False
     if not record.started:
         return True
-    return start_time(record.pid) == record.started
+    return len(fields) > 19 and fields[19] == record.started
 
 
 def save(run_dir: Path, state: StackState) -> None:
