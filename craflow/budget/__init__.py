@@ -6,7 +6,7 @@ send at most the configured rate. `choose_pacer` picks it, or per-process pacing
 settings. No Prefect here.
 """
 
-from craflow.budget.choose import choose_pacer, fingerprint, under_worker
+from craflow.budget.choose import choose_pacer, fingerprint, pacer_for_run, under_worker
 from craflow.budget.gcra import RedisBudget
 
-__all__ = ["RedisBudget", "choose_pacer", "fingerprint", "under_worker"]
+__all__ = ["RedisBudget", "choose_pacer", "fingerprint", "pacer_for_run", "under_worker"]

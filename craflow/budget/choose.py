@@ -95,3 +95,8 @@ def choose_pacer(
         fallback=local,
         hold_cap_seconds=budget.hold_cap_seconds,
     )
+
+
+def pacer_for_run(environ: Mapping[str, str] = os.environ) -> Pacer:
+    """The pacer of a run, from the settings read now (call it when the run starts)."""
+    return choose_pacer(ApiSettings(), RateLimitSettings(), BudgetSettings(), environ=environ)
