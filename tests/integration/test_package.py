@@ -51,11 +51,23 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
         text=True,
     ).stdout.strip()
     (Path(site) / "borrowed-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    clean = {"PATH": "/usr/bin:/bin"}  # no PYTHONPATH: the checkout must not be imported
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
+        env=clean,
     )
     result = subprocess.run(
         [str(env_dir / "bin" / "craflow"), "--help"],
@@ -64,7 +76,7 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
+        env=clean,
     )
     assert result.returncode == 0, result.stderr
     assert "stack" in result.stdout and "release" in result.stdout
