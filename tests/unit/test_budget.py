@@ -116,3 +116,31 @@ def test_redis_lost_mid_run_degrades_to_the_local_pacer(caplog: pytest.LogCaptur
 def test_secret_redis_url_is_not_printed() -> None:
     settings = BudgetSettings(redis_url="redis://:hunter2@127.0.0.1:6379/0")  # type: ignore[arg-type]
     assert "hunter2" not in repr(settings)
+
+
+class _FakeRedis:
+    def __init__(self) -> None:
+        self.scripts: list[str] = []
+
+    def ping(self) -> bool:
+        return True
+
+    def register_script(self, source: str) -> _BrokenScript:
+        self.scripts.append(source)
+        return _BrokenScript()
+
+
+def test_under_a_worker_the_budget_is_shared_and_keyed_without_the_key() -> None:
+    fake = _FakeRedis()
+    api = ApiSettings(api_key=KEY)  # type: ignore[arg-type]
+    pacer = choose_pacer(
+        api,
+        RateLimitSettings(),
+        BudgetSettings(key_prefix="kp"),
+        environ={"PREFECT__FLOW_RUN_ID": "run"},
+        connect=lambda _: fake,  # type: ignore[arg-type,return-value]
+    )
+    assert isinstance(pacer, RedisBudget)
+    key = pacer.key("read")
+    assert key == f"kp:{fingerprint(api.url, KEY)}:read"
+    assert KEY not in key
