@@ -11,11 +11,12 @@ from craflow.commands import (
     demo,
     deploy,
     export,
+    incident,
     release,
     sandbox,
     sbom,
+    stack,
     sweep,
-    incident,
     triage,
     vex,
 )
@@ -56,7 +57,20 @@ def _root(
     """EU Cyber Resilience Act evidence pipelines on Prefect."""
 
 
-for _module in (sbom, release, sweep, compare, export, sandbox, deploy, demo, triage, vex, incident):
+for _module in (
+    sbom,
+    release,
+    sweep,
+    compare,
+    export,
+    sandbox,
+    deploy,
+    demo,
+    triage,
+    vex,
+    incident,
+    stack,
+):
     _module.register(app)
 
 
