@@ -7,7 +7,7 @@ The platform's vocabulary is the one home of statuses and justifications
 from dataclasses import dataclass, field
 from typing import Literal
 
-from craflow.release.gate import COUNTED_STATUSES
+from craflow.release.vocabulary import OPEN_STATUSES
 
 Status = Literal[
     "open",
@@ -45,7 +45,7 @@ JUSTIFICATIONS: tuple[Justification, ...] = (
 )
 FORMATS: tuple[VexFormat, ...] = ("cyclonedx", "openvex", "csaf")
 #: Statuses that still count against a release gate (the gate's own definition)
-COUNTING: frozenset[str] = COUNTED_STATUSES
+COUNTING: frozenset[str] = OPEN_STATUSES
 #: A triaged finding: someone decided something other than "still open"
 TRIAGED: frozenset[str] = frozenset(STATUSES) - COUNTING
 MAX_NOTES_CHARS = 10_000
