@@ -8,6 +8,7 @@ Three classes, each read from the environment:
 - `RateLimitSettings` (`CRAFLOW_RATE_*`): the client-side token buckets, one per contract bucket.
 """
 
+import os
 from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
@@ -294,3 +295,37 @@ class RateLimitSettings(CraflowSettings):
             "(release, sweep, compare, export)."
         ),
     )
+
+
+class PollSettings(CraflowSettings):
+    """Where the client keeps what it learns between runs (scan durations)."""
+
+    model_config = SettingsConfigDict(env_prefix="CRAFLOW_")
+
+    state_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory for learned state such as scan durations (CRAFLOW_STATE_DIR); "
+            "default $XDG_CACHE_HOME/craflow or ~/.cache/craflow."
+        ),
+    )
+    learn_scan_durations: bool = Field(
+        default=True,
+        description="Learn scan durations and poll densely only around the expected end.",
+    )
+    steady_poll_seconds: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=60.0,
+        description=(
+            "Longest wait between two CRA-status polls while waiting for a scan (2 s: a "
+            "finish is noticed within 1 s on median at 0.5 polls/s)."
+        ),
+    )
+
+    def directory(self) -> Path:
+        """The state directory to use."""
+        if self.state_dir is not None:
+            return self.state_dir
+        cache = os.environ.get("XDG_CACHE_HOME")
+        return (Path(cache) if cache else Path.home() / ".cache") / "craflow"
