@@ -1,4 +1,5 @@
-"""SIGINT and SIGTERM end a craflow command within seconds, whatever it is waiting on.
+"""The CLI's process guards: SIGINT/SIGTERM end a command within seconds; a refused API URL
+ends it before anything starts.
 
 `install()` (called once by the CLI) replaces both handlers. The first signal
 
@@ -19,11 +20,15 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from types import FrameType
+
+from config.api import is_loopback, safe_url, url_credentials_problem
 
 STOP = threading.Event()
 _EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _INSTALLED = threading.Event()
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 class Interrupted(KeyboardInterrupt):
@@ -75,3 +80,21 @@ def install(grace_seconds: float = 4.0) -> None:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     _INSTALLED.set()
+
+
+def refused_api_url(environ: Mapping[str, str]) -> str | None:
+    """Why the configured API URL is refused before anything starts, or None.
+
+    Credentials in the URL are always refused; plain http to a non-loopback host only
+    with CRAFLOW_API_REQUIRE_TLS (the client warns about it on every run otherwise).
+    """
+    url = environ.get("CRA_EVIDENCE_URL", "").strip()
+    if not url:
+        return None
+    problem = url_credentials_problem(url)
+    if problem is not None:
+        return problem
+    required = environ.get("CRAFLOW_API_REQUIRE_TLS", "").strip().lower() in _TRUE
+    if required and url.lower().startswith("http://") and not is_loopback(url):
+        return f"refusing plain http to {safe_url(url)} (TLS required): use https://"
+    return None
