@@ -13,11 +13,17 @@ from craflow.api import (
     CraEvidenceClient,
     DeadlineExceededError,
     NetworkError,
-    RateLimitedError,
     ServerError,
     is_transient,
 )
-from tests.unit.api.conftest import API_KEY, START, ClientFactory, FakeClock, MockServer, error_response
+from tests.unit.api.conftest import (
+    API_KEY,
+    START,
+    ClientFactory,
+    FakeClock,
+    MockServer,
+    error_response,
+)
 
 PRODUCT = {"id": "p-1", "name": "Widget", "slug": "widget"}
 SBOM = {"id": "s-1", "version_id": "v-1"}
