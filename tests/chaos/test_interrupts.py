@@ -86,7 +86,7 @@ with CraEvidenceClient(settings) as client:
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_ends_a_blocked_process_within_5_s(
-    silent_server: str, signum: signal.Signals, code: int  # noqa: ARG001
+    silent_server: str, signum: signal.Signals, code: int
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
