@@ -274,7 +274,7 @@ class RateLimitSettings(CraflowSettings):
         ),
     )
     decrease_factor: float = Field(
-        default=0.7,
+        default=0.8,
         gt=0.0,
         lt=1.0,
         description="On a 429 the pace drops to this fraction of what it was.",

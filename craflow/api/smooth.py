@@ -13,10 +13,13 @@ It learns from the server:
   reset; few left → spread them over the time until the reset (other clients may share
   the key).
 - a 429 (`throttled`): no request before its `Retry-After` (or two intervals without
-  one), and the pace drops to `decrease` times its current value (at most once a second,
-  so one burst of 429s from concurrent requests counts once). The pace then recovers
+  one), and the pace drops to `decrease` times its current value (only for a request sent
+  after the last cut, so one burst of 429s from concurrent requests counts once). The pace then recovers
   linearly, `recover_per_second` of the configured rate per second, and never exceeds
-  the configured rate.
+  the configured rate: quickly up to 95 % of the pace at which the 429 came, then 1 % a
+  second, so a server stricter than configured is learned in a few 429s. Each such signal also widens the spacing for good by 2 % (at most
+  20 %): against a limiter without burst, the 429s that remain at the configured rate come
+  from network jitter bunching arrivals, and a wider spacing is the cure a cut is not.
 
 The clock and sleep are injected, so tests run in virtual time.
 """
@@ -26,7 +29,10 @@ import time
 from collections.abc import Callable
 
 _MIN_FRACTION = 0.05
-_CUT_SPACING_SECONDS = 1.0  # 429s closer together than this are one signal
+_WIDEN_STEP = 0.02  # each 429 signal also widens the spacing for good by this fraction
+_MAX_WIDENING = 0.2
+_CEILING_BELOW_429 = 0.95  # recover quickly only to just below where the last 429 came
+_CEILING_DRIFT_PER_SECOND = 0.01  # ... and beyond it slowly: a stricter server is learned
 
 
 class SmoothBucket:
@@ -40,7 +46,7 @@ class SmoothBucket:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         margin: float = 0.03,
-        decrease: float = 0.7,
+        decrease: float = 0.8,
         recover_per_second: float = 0.05,
     ) -> None:
         if limit < 1 or window_seconds <= 0:
@@ -55,20 +61,25 @@ class SmoothBucket:
         self._decrease = decrease
         self._recover = recover_per_second
         self._lock = threading.Lock()
+        self._mine = threading.local()
         self._next: float | None = None  # the earliest time the next slot may start
         self._hold_until = float("-inf")
         self._cut_fraction = 1.0  # the pace right after the last cut, as a fraction
         self._cut_at = float("-inf")
+        self._ceiling = 1.0  # just below the pace of the last 429; drifts back up slowly
+        self._widened = 0.0  # extra spacing learned from 429s (network jitter allowance)
 
     def fraction(self, now: float | None = None) -> float:
         """The pace now, as a fraction of the configured rate (1.0 = full rate)."""
         now = self._clock() if now is None else now
-        recovered = self._cut_fraction + self._recover * max(0.0, now - self._cut_at)
-        return min(1.0, recovered)
+        since = max(0.0, now - self._cut_at)
+        recovered = self._cut_fraction + self._recover * since
+        ceiling = self._ceiling + _CEILING_DRIFT_PER_SECOND * since
+        return min(1.0, recovered, ceiling)
 
     def interval(self, now: float | None = None) -> float:
         """Seconds between two requests now."""
-        return self.base_interval / self.fraction(now)
+        return self.base_interval * (1.0 + self._widened) / self.fraction(now)
 
     def acquire(self) -> float:
         """Reserve the next slot and sleep until it; return the seconds waited."""
@@ -76,6 +87,7 @@ class SmoothBucket:
             now = self._clock()
             slot = max(now, self._hold_until, self._next if self._next is not None else now)
             self._next = slot + self.interval(slot)
+        self._mine.slot = slot  # the thread's last request: its 429 is judged by it
         wait = slot - now
         if wait > 0:
             self._sleep(wait)
@@ -105,6 +117,10 @@ class SmoothBucket:
             interval = self.interval(now)
             wait = retry_after if retry_after is not None else 2.0 * interval
             self._hold_until = max(self._hold_until, now + wait)
-            if now - self._cut_at >= max(interval, _CUT_SPACING_SECONDS):
-                self._cut_fraction = max(_MIN_FRACTION, self.fraction(now) * self._decrease)
+            slot = getattr(self._mine, "slot", None)
+            if slot is None or slot > self._cut_at:  # sent at the pace a 429 has not cut
+                current = self.fraction(now)
+                self._ceiling = max(_MIN_FRACTION, current * _CEILING_BELOW_429)
+                self._cut_fraction = max(_MIN_FRACTION, current * self._decrease)
                 self._cut_at = now
+                self._widened = min(_MAX_WIDENING, self._widened + _WIDEN_STEP)

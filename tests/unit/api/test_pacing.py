@@ -70,19 +70,24 @@ def test_a_stricter_server_is_learned_and_no_request_fails(clock: FakeClock, kin
 def test_adapts_down_on_429_and_back_up_never_above_the_rate(clock: FakeClock) -> None:
     bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
     assert bucket.interval() == pytest.approx(1.0)
+    bucket.acquire()
     bucket.throttled(5.0)
-    assert bucket.fraction() == pytest.approx(0.7)
-    bucket.throttled(5.0)  # the same burst of 429s: counted once
-    assert bucket.fraction() == pytest.approx(0.7)
+    assert bucket.fraction() == pytest.approx(0.8)
+    bucket.throttled(5.0)  # the same burst of 429s (sent before the cut): counted once
+    assert bucket.fraction() == pytest.approx(0.8)
     start = clock.now
     bucket.acquire()
     assert clock.now - start == pytest.approx(5.0)  # Retry-After honoured
-    assert bucket.fraction() == pytest.approx(0.95)  # climbing back, 5 % a second
+    # climbed back 5 % a second up to 95 % of the pace of the 429, then 1 % a second
+    assert bucket.fraction() == pytest.approx(0.95 + 0.05)
+    clock.now += 0.5
+    bucket.acquire()
     bucket.throttled(None)  # a later 429: cut again, from where it was
-    assert bucket.fraction() == pytest.approx(0.95 * 0.7)
+    assert bucket.fraction() == pytest.approx(0.8)
     clock.now += 60.0
     assert bucket.fraction() == 1.0  # recovered, and never above the configured rate
-    assert bucket.interval() == pytest.approx(1.0)
+    # two 429 signals widened the spacing by 2 % each, for good (jitter allowance)
+    assert bucket.interval() == pytest.approx(1.04)
 
 
 def test_no_burst_after_an_idle_spell(clock: FakeClock) -> None:
