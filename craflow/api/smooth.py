@@ -13,13 +13,14 @@ It learns from the server:
   reset; few left → spread them over the time until the reset (other clients may share
   the key).
 - a 429 (`throttled`): no request before its `Retry-After` (or two intervals without
-  one), and the pace drops to `decrease` times its current value (only for a request sent
-  after the last cut, so one burst of 429s from concurrent requests counts once). The pace then recovers
-  linearly, `recover_per_second` of the configured rate per second, and never exceeds
-  the configured rate: quickly up to 95 % of the pace at which the 429 came, then 1 % a
-  second, so a server stricter than configured is learned in a few 429s. Each such signal also widens the spacing for good by 2 % (at most
-  20 %): against a limiter without burst, the 429s that remain at the configured rate come
-  from network jitter bunching arrivals, and a wider spacing is the cure a cut is not.
+  one), and the pace drops to `decrease` times its current value, only for a request
+  sent after the last cut (one burst of 429s from concurrent requests counts once). The
+  pace recovers by `recover_per_second` of the configured rate per second up to 95 % of
+  the pace at which the 429 came, then by 1 % a second, never above the configured rate,
+  so a server stricter than configured is learned in a few 429s. Each cut also widens
+  the spacing for good by 2 % (at most 20 %): against a limiter without burst, the 429s
+  left at the configured rate come from network jitter bunching arrivals, and only a
+  wider spacing cures that.
 
 The clock and sleep are injected, so tests run in virtual time.
 """
