@@ -9,48 +9,24 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from craflow.api import ApiSettings, CraEvidenceClient, ServerUnresponsiveError, is_transient
+from tests.integration.evidence.conftest import silent_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["silent_endpoint"]
 
 
 @pytest.fixture
-def silent_server() -> Iterator[str]:
-    """Accepts every connection, reads nothing, answers nothing."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        listener.close()
+def silent_server(silent_endpoint: str) -> str:
+    """A loopback port that accepts connections and never answers (shared fixture)."""
+    return silent_endpoint
 
 
 def test_a_silent_server_is_given_up_on_in_bounded_time(silent_server: str) -> None:
