@@ -5,9 +5,13 @@ ends it before anything starts.
 
 1. sets `STOP`, so every interruptible wait (`sleep` below, the API client's pacing,
    retry and poll waits) ends at once with `Interrupted`;
-2. raises `KeyboardInterrupt` in the main thread, so the flow unwinds the usual way;
+2. raises `KeyboardInterrupt` in the main thread, so the flow unwinds the usual way
+   (while a flow runs, Prefect's own SIGTERM bridge does the same for SIGTERM);
 3. starts a watchdog that ends the process (exit 130 for SIGINT, 143 for SIGTERM) after
    `grace_seconds` if it is still alive, e.g. blocked in a worker thread's socket read.
+
+Steps 1 and 3 are done by a watcher thread that reads the signal wakeup fd, so they
+happen whoever owns the Python-level handler at the time.
 
 Nothing half-written survives: the server changes state one atomic request at a time,
 evidence objects are written to a temporary name and renamed (or put whole to S3), and
@@ -17,6 +21,7 @@ A second signal ends the process at once.
 
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -28,6 +33,7 @@ from config.api import is_loopback, safe_url, url_credentials_problem
 STOP = threading.Event()
 _EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _INSTALLED = threading.Event()
+_KEEP: list[socket.socket] = []  # the wakeup socket pair lives as long as the process
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -60,25 +66,59 @@ def _watchdog(code: int, grace_seconds: float) -> None:
 
 def _handler(grace_seconds: float) -> "signal._HANDLER":
     def handle(signum: int, frame: FrameType | None) -> None:
-        code = _EXIT_CODES.get(signal.Signals(signum), 130)
-        if STOP.is_set():
-            os._exit(code)  # a second signal: stop now
-        STOP.set()
-        threading.Thread(
-            target=_watchdog, args=(code, grace_seconds), name="craflow-stop", daemon=True
-        ).start()
+        STOP.set()  # the watcher thread arms the watchdog (it hears every signal)
         raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
 
     return handle
 
 
+def _stop(signum: int, grace_seconds: float) -> None:
+    """Set `STOP` and arm the watchdog."""
+    STOP.set()
+    code = _EXIT_CODES.get(signal.Signals(signum), 130)
+    threading.Thread(
+        target=_watchdog, args=(code, grace_seconds), name="craflow-stop", daemon=True
+    ).start()
+
+
+def _watch_wakeups(reader: socket.socket, grace_seconds: float) -> None:
+    """See every signal even while another handler owns it (Prefect's SIGTERM bridge)."""
+    seen: list[int] = []
+    while True:
+        try:
+            data = reader.recv(64)
+        except OSError:
+            return
+        if not data:
+            return
+        for signum in data:
+            if signum not in _EXIT_CODES:
+                continue
+            seen.append(signum)
+            if len(seen) == 1:
+                _stop(signum, grace_seconds)
+            else:  # a second signal: stop now
+                os._exit(_EXIT_CODES.get(signal.Signals(signum), 130))
+
+
 def install(grace_seconds: float = 4.0) -> None:
-    """Install the SIGINT/SIGTERM handlers (main thread only; idempotent)."""
+    """Install the SIGINT/SIGTERM guard (main thread only; idempotent).
+
+    Prefect replaces the SIGTERM handler while a flow runs; the C-level wakeup fd still
+    hears every signal, so a watcher thread sets `STOP` and arms the watchdog anyway.
+    """
     if _INSTALLED.is_set() or threading.current_thread() is not threading.main_thread():
         return
     handler = _handler(grace_seconds)
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    _KEEP.extend([reader, writer])
+    threading.Thread(
+        target=_watch_wakeups, args=(reader, grace_seconds), name="craflow-signals", daemon=True
+    ).start()
     _INSTALLED.set()
 
 

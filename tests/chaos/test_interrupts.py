@@ -49,24 +49,34 @@ def test_a_silent_server_is_given_up_on_in_bounded_time(silent_server: str) -> N
 
 
 _CHILD = """
-import sys
+import signal, sys, threading
 from craflow import interrupts
 from craflow.api import ApiSettings, CraEvidenceClient
 interrupts.install()
 settings = ApiSettings(url=sys.argv[1], api_key="cra_chaos_signal_000000000000000")
 with CraEvidenceClient(settings) as client:
-    print("ready", flush=True)
-    client.get_product("p")
+    if sys.argv[2] == "worker":  # like a flow: the request in a worker thread, and another
+        signal.signal(signal.SIGTERM, lambda *a: None)  # handler owning SIGTERM meanwhile
+        worker = threading.Thread(target=client.get_product, args=("p",))
+        worker.start()
+        print("ready", flush=True)
+        worker.join()
+    else:
+        print("ready", flush=True)
+        client.get_product("p")
 """
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "where"),
+    [(signal.SIGTERM, "main"), (signal.SIGINT, "main"), (signal.SIGTERM, "worker")],
+)
 def test_a_signal_ends_a_blocked_process_within_5_s(
-    silent_server: str, signum: signal.Signals, code: int
+    silent_server: str, signum: signal.Signals, where: str
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, silent_server],
+        [sys.executable, "-c", _CHILD, silent_server, where],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
