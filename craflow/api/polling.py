@@ -8,7 +8,7 @@ never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, exp
   (the steady pace; 2 s notices a finish 1 s after it on median at 0.5 polls/s);
 - with an `Expected` duration learned from earlier scans (`ScanHistory`): few polls
   before the earliest expected end, then dense polls (`Expected.dense_seconds`) until the
-  latest expected end, then the steady pace again. So a scan that ends as expected is
+  latest expected end, then waits growing with the lateness back to the steady pace. So a scan that ends as expected is
   noticed within a fraction of a second while polling stays well under the read budget.
 
 `ScanHistory` keeps recent durations per scope (API URL + component-count class) in a
@@ -107,9 +107,11 @@ def next_delay(elapsed: float, steady: float, expected: Expected | None) -> floa
         # near the window: straight to it; far from it: three quarters of the way, so a
         # scan much faster than usual is still noticed without many polls
         return gap if gap <= 4.0 * steady else 0.75 * gap
-    if elapsed < expected.latest + expected.dense_seconds:
+    window_end = expected.latest + expected.dense_seconds
+    if elapsed < window_end:
         return expected.dense_seconds
-    return steady
+    # a little late: widen gradually back to the steady pace, not in one jump
+    return min(steady, max(expected.dense_seconds, elapsed - window_end))
 
 
 def poll_until(

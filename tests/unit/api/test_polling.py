@@ -49,6 +49,8 @@ def test_next_delay_is_sparse_then_dense_then_steady() -> None:
     assert next_delay(0.0, 2.0, expected) == pytest.approx(29.775)  # most of the way
     assert next_delay(39.0, 2.0, expected) == pytest.approx(0.7)  # up to the window
     assert next_delay(40.0, 2.0, expected) == 0.4
+    assert next_delay(41.8, 2.0, expected) == pytest.approx(0.4)  # a little late: still close
+    assert next_delay(42.6, 2.0, expected) == pytest.approx(1.2)
     assert next_delay(45.0, 2.0, expected) == 2.0
 
 
