@@ -8,8 +8,9 @@ never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, exp
   (the steady pace; 2 s notices a finish 1 s after it on median at 0.5 polls/s);
 - with an `Expected` duration learned from earlier scans (`ScanHistory`): few polls
   before the earliest expected end, then dense polls (`Expected.dense_seconds`) until the
-  latest expected end, then waits growing with the lateness back to the steady pace. So a scan that ends as expected is
-  noticed within a fraction of a second while polling stays well under the read budget.
+  latest expected end, then waits growing with the lateness back to the steady pace. So a
+  scan that ends as expected is noticed within a fraction of a second while polling stays
+  well under the read budget.
 
 `ScanHistory` keeps recent durations per scope (API URL + component-count class) in a
 small JSON file under the state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`,
