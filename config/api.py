@@ -8,7 +8,10 @@ Three classes, each read from the environment:
 - `RateLimitSettings` (`CRAFLOW_RATE_*`): the client-side token buckets, one per contract bucket.
 """
 
+import os
+from ipaddress import ip_address
 from pathlib import Path
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -16,13 +19,65 @@ from pydantic_settings import SettingsConfigDict
 from config.base import CraflowSettings
 
 API_PREFIX = "/api/v1"
+_CREDENTIAL_PARAMS = frozenset(
+    {"api_key", "apikey", "key", "token", "access_token", "password", "secret", "auth"}
+)
+
+
+def safe_url(value: str) -> str:
+    """The URL with any userinfo and query removed (fit for messages and logs)."""
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if _port_or_none(parts) is not None else ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def _port_or_none(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def url_credentials_problem(value: str) -> str | None:
+    """Why a base URL carrying credentials (userinfo, a key in the query) is refused, or None."""
+    parts = urlsplit(value)
+    if "@" in parts.netloc:
+        return (
+            "CRA_EVIDENCE_URL must not carry credentials (user:password@ or key@ before the "
+            "host): set CRA_EVIDENCE_API_KEY instead; nothing was sent"
+        )
+    names = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    if names & _CREDENTIAL_PARAMS or "cra_" in parts.query.lower():
+        return (
+            "CRA_EVIDENCE_URL must not carry credentials in its query: set "
+            "CRA_EVIDENCE_API_KEY instead; nothing was sent"
+        )
+    if parts.query or parts.fragment:
+        return "CRA_EVIDENCE_URL must not have a query or fragment"
+    return None
+
+
+def is_loopback(value: str) -> bool:
+    """True when the URL's host is loopback (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(value).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 DEFAULT_URL = "http://127.0.0.1:8765"
 
 
 class ApiSettings(CraflowSettings):
     """Where the CRA Evidence API lives, how to authenticate, and how long to wait for it."""
 
-    model_config = SettingsConfigDict(env_prefix="CRAFLOW_", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CRAFLOW_", populate_by_name=True, hide_input_in_errors=True
+    )
 
     url: str = Field(
         default=DEFAULT_URL,
@@ -61,7 +116,42 @@ class ApiSettings(CraflowSettings):
         default=10.0, ge=0.1, le=300.0, description="Seconds to wait for a TCP/TLS connection."
     )
     read_timeout: float = Field(
-        default=60.0, ge=0.1, le=3600.0, description="Seconds to wait between bytes received."
+        default=60.0,
+        ge=0.1,
+        le=3600.0,
+        description="Seconds to wait between bytes received on uploads and downloads.",
+    )
+    json_read_timeout: float = Field(
+        default=15.0,
+        ge=0.1,
+        le=3600.0,
+        description="Seconds to wait for the answer to a small JSON call.",
+    )
+    unresponsive_after_seconds: float = Field(
+        default=75.0,
+        ge=1.0,
+        le=86400.0,
+        description=(
+            "Give up (not transient) once the server has answered nothing for this long "
+            "while requests kept timing out."
+        ),
+    )
+    run_deadline_seconds: float = Field(
+        default=3600.0,
+        ge=1.0,
+        le=7 * 86400.0,
+        description=(
+            "Overall deadline of one client's work (one run), counted from its creation; "
+            "429 waits and retries never go past it."
+        ),
+    )
+    require_tls: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CRAFLOW_API_REQUIRE_TLS", "require_tls"),
+        description=(
+            "Refuse plain http:// to a host other than loopback (CRAFLOW_API_REQUIRE_TLS); "
+            "without it such a URL is only warned about, on every run."
+        ),
     )
     write_timeout: float = Field(
         default=60.0, ge=0.1, le=3600.0, description="Seconds to wait between bytes sent."
@@ -96,7 +186,12 @@ class ApiSettings(CraflowSettings):
     def _must_be_http(cls, value: str) -> str:
         value = value.strip()
         if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
-            raise ValueError(f"CRA_EVIDENCE_URL must start with http:// or https://, got {value!r}")
+            raise ValueError(
+                f"CRA_EVIDENCE_URL must start with http:// or https://, got {safe_url(value)!r}"
+            )
+        problem = url_credentials_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
@@ -169,3 +264,68 @@ class RateLimitSettings(CraflowSettings):
         description="Pacing waits at least this long are logged at INFO (shorter ones at DEBUG).",
     )
     enabled: bool = Field(default=True, description="Pace requests on the client side.")
+    safety_margin: float = Field(
+        default=0.03,
+        ge=0.0,
+        le=0.5,
+        description=(
+            "Space requests this fraction wider than the configured rate allows, so network "
+            "jitter cannot bring two closer than a strict limiter accepts."
+        ),
+    )
+    decrease_factor: float = Field(
+        default=0.8,
+        gt=0.0,
+        lt=1.0,
+        description="On a 429 the pace drops to this fraction of what it was.",
+    )
+    recover_per_second: float = Field(
+        default=0.05,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "After a 429 the pace climbs back by this fraction of the configured rate per "
+            "second, never above it."
+        ),
+    )
+    shared: bool = Field(
+        default=True,
+        description=(
+            "Share one pacer per (API URL, API key) across every client of the process "
+            "(release, sweep, compare, export)."
+        ),
+    )
+
+
+class PollSettings(CraflowSettings):
+    """Where the client keeps what it learns between runs (scan durations)."""
+
+    model_config = SettingsConfigDict(env_prefix="CRAFLOW_")
+
+    state_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory for learned state such as scan durations (CRAFLOW_STATE_DIR); "
+            "default $XDG_CACHE_HOME/craflow or ~/.cache/craflow."
+        ),
+    )
+    learn_scan_durations: bool = Field(
+        default=True,
+        description="Learn scan durations and poll densely only around the expected end.",
+    )
+    steady_poll_seconds: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=60.0,
+        description=(
+            "Longest wait between two CRA-status polls while waiting for a scan (2 s: a "
+            "finish is noticed within 1 s on median at 0.5 polls/s)."
+        ),
+    )
+
+    def directory(self) -> Path:
+        """The state directory to use."""
+        if self.state_dir is not None:
+            return self.state_dir
+        cache = os.environ.get("XDG_CACHE_HOME")
+        return (Path(cache) if cache else Path.home() / ".cache") / "craflow"

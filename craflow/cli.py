@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from craflow import __version__
+from craflow import __version__, interrupts
 from craflow.commands import (
     compare,
     demo,
@@ -53,8 +53,21 @@ def _root(
             is_eager=True,
         ),
     ] = False,
+    require_tls: Annotated[
+        bool,
+        typer.Option(
+            "--require-tls",
+            help="Refuse plain http:// to a non-loopback API (also CRAFLOW_API_REQUIRE_TLS=1).",
+        ),
+    ] = False,
 ) -> None:
     """EU Cyber Resilience Act evidence pipelines on Prefect."""
+    if require_tls:
+        os.environ["CRAFLOW_API_REQUIRE_TLS"] = "1"
+    refused = interrupts.refused_api_url(os.environ)  # before any flow starts: nothing sent
+    if refused:
+        typer.echo(f"craflow: {refused}", err=True)
+        raise typer.Exit(4)
 
 
 for _module in (
@@ -90,6 +103,7 @@ def _prefect_defaults() -> None:
 def main() -> None:
     """Console-script entry point."""
     _prefect_defaults()
+    interrupts.install()
     app()
 
 

@@ -7,15 +7,16 @@ from uuid import UUID
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from pydantic import BaseModel, ConfigDict
 
+from config.api import PollSettings
 from craflow.api import CraStatus
-from craflow.release.polling import PollSchedule, poll_until
+from craflow.api.polling import (
+    ACTIVE_SCAN_STATES,
+    TERMINAL_SCAN_STATES,
+    PollSchedule,
+    scan_poller,
+)
 from tasks.client import current_client
 from tasks.retry import api_task
-
-#: scan states after which the CRA status no longer changes by itself
-TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
-#: scan states that mean a scan is under way
-ACTIVE_SCAN_STATES = frozenset({"pending", "running"})
 
 
 @api_task(name="ensure-scan")
@@ -82,9 +83,8 @@ def wait_for_scan(
     """
     client = current_client()
     reporter = _progress_reporter(progress_key, schedule.deadline) if progress_key else None
-    result = poll_until(
+    result = scan_poller(PollSettings(), client).wait(
         lambda: client.get_cra_status(version_id),
-        lambda status: (status.scan_state or "").lower() in TERMINAL_SCAN_STATES,
         schedule,
         clock=clock,
         sleep=sleep,

@@ -16,9 +16,11 @@ from prefect import task
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
 
+from config.api import PollSettings
 from config.sweep import SweepSettings
 from craflow.api.errors import CraEvidenceError, NotFoundError
 from craflow.api.models import Sbom, Vulnerability
+from craflow.api.polling import PollSchedule, scan_poller
 from craflow.evidence import open_archive
 from craflow.evidence.uri import Location
 from craflow.release.vocabulary import is_open
@@ -39,8 +41,6 @@ from tasks.retry import api_task
 
 if TYPE_CHECKING:
     from craflow.api import CraEvidenceClient
-
-TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
 
 
 class VersionCheckError(CraEvidenceError):
@@ -118,16 +118,19 @@ def check_version(
     trigger = client.trigger_scan(target.version_id)
     if trigger.status == "disabled":
         raise VersionCheckError(f"scanning is disabled for {target.version}")
-    deadline = clock() + settings.poll_timeout_seconds
-    status = client.get_cra_status(target.version_id)
-    while status.scan_state not in TERMINAL_SCAN_STATES:
-        if clock() >= deadline:
-            raise VersionCheckError(
-                f"scan of {target.version} still {status.scan_state} after "
-                f"{settings.poll_timeout_seconds:g} s"
-            )
-        sleep(settings.poll_interval_seconds)
-        status = client.get_cra_status(target.version_id)
+    interval = settings.poll_interval_seconds
+    waited = scan_poller(PollSettings(), client).wait(
+        lambda: client.get_cra_status(target.version_id),
+        PollSchedule(interval, interval, jitter=0.0, deadline=settings.poll_timeout_seconds),
+        clock=clock,
+        sleep=sleep,
+    )
+    status = waited.value
+    if not waited.done:
+        raise VersionCheckError(
+            f"scan of {target.version} still {status.scan_state} after "
+            f"{settings.poll_timeout_seconds:g} s"
+        )
     if status.scan_state != "completed":
         raise VersionCheckError(f"scan {status.scan_state} on {target.version}")
     hits = [

@@ -11,6 +11,8 @@ from craflow.api.errors import (
     ConfigurationError,
     ConflictError,
     CraEvidenceError,
+    DeadlineExceededError,
+    GaveUpError,
     NetworkError,
     NotFoundError,
     PayloadTooLargeError,
@@ -18,6 +20,7 @@ from craflow.api.errors import (
     RateLimitedError,
     ReleaseBlockedError,
     ServerError,
+    ServerUnresponsiveError,
     TokenExpiredError,
     TransportError,
     UnexpectedResponseError,
@@ -46,10 +49,20 @@ from craflow.api.models import (
     VulnerabilityDiff,
     VulnerabilitySummary,
 )
-from craflow.api.ratelimit import BucketPacer, NoPacing, Pacer, TokenBucket, bucket_for
+from craflow.api.ratelimit import (
+    AdaptivePacer,
+    BucketPacer,
+    NoPacing,
+    Pacer,
+    TokenBucket,
+    bucket_for,
+)
+from craflow.api.registry import shared_pacer
 from craflow.api.secrets import redact
+from craflow.api.smooth import SmoothBucket
 
 __all__ = [
+    "AdaptivePacer",
     "ApiError",
     "ApiSettings",
     "ApiTimeoutError",
@@ -66,7 +79,9 @@ __all__ = [
     "CraEvidenceClient",
     "CraEvidenceError",
     "CraStatus",
+    "DeadlineExceededError",
     "Download",
+    "GaveUpError",
     "IngestResult",
     "ModifiedComponent",
     "NetworkError",
@@ -87,6 +102,8 @@ __all__ = [
     "ScanInfo",
     "ScanTrigger",
     "ServerError",
+    "ServerUnresponsiveError",
+    "SmoothBucket",
     "TokenBucket",
     "TokenExpiredError",
     "TransportError",
@@ -100,4 +117,5 @@ __all__ = [
     "bucket_for",
     "is_transient",
     "redact",
+    "shared_pacer",
 ]

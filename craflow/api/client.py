@@ -13,8 +13,15 @@ from typing import Any, BinaryIO, Literal, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from config.api import ApiSettings, RateLimitSettings, RetrySettings
-from craflow import __version__
+from config.api import (
+    ApiSettings,
+    RateLimitSettings,
+    RetrySettings,
+    is_loopback,
+    safe_url,
+    url_credentials_problem,
+)
+from craflow import __version__, interrupts
 from craflow.api.auth import ApiKeyCredentials, Credentials, LoginCredentials, MissingCredentials
 from craflow.api.download import Download, filename_from_disposition, write_chunks
 from craflow.api.errors import (
@@ -38,6 +45,7 @@ from craflow.api.models import (
 )
 from craflow.api.pagination import iterate_pages
 from craflow.api.ratelimit import BucketPacer, NoPacing, Pacer
+from craflow.api.registry import shared_pacer
 from craflow.api.session import ApiSession, Upload, decode_json, translate
 
 logger = logging.getLogger("craflow.api")
@@ -73,6 +81,41 @@ def _verify(settings: ApiSettings) -> ssl.SSLContext | bool:
         )
         return False
     return True
+
+
+def _check_transport_security(settings: ApiSettings) -> None:
+    """Refuse credentials in the URL; warn on (or, if required, refuse) plain remote http."""
+    problem = url_credentials_problem(settings.url)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    if not settings.url.lower().startswith("http://") or is_loopback(settings.url):
+        return
+    if settings.require_tls:
+        raise ConfigurationError(
+            f"refusing plain http to {safe_url(settings.url)} (CRAFLOW_API_REQUIRE_TLS is set): "
+            "use https://"
+        )
+    logger.warning(
+        "plain http to %s: the API key and all evidence travel unencrypted; use https:// "
+        "(CRAFLOW_API_REQUIRE_TLS=1 refuses this)",
+        safe_url(settings.url),
+    )
+
+
+def _default_pacer(
+    settings: ApiSettings,
+    rates: RateLimitSettings,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    *,
+    virtual: bool,
+) -> Pacer:
+    if not rates.enabled:
+        return NoPacing()
+    if virtual or not rates.shared:  # injected time cannot share the process's real buckets
+        return BucketPacer(rates, clock=clock, sleep=sleep)
+    secret = settings.api_key.get_secret_value() if settings.api_key is not None else settings.email
+    return shared_pacer(settings.api_base, secret, rates)
 
 
 def _credentials(settings: ApiSettings, clock: Callable[[], float]) -> Credentials:
@@ -111,14 +154,12 @@ class CraEvidenceClient:
         self.settings = settings if settings is not None else ApiSettings()
         self.retry = retry if retry is not None else RetrySettings()
         self.rates = rates if rates is not None else RateLimitSettings()
+        _check_transport_security(self.settings)
+        virtual = clock is not None or sleep is not None
         clock = clock or time.time
-        sleep = sleep or time.sleep
+        sleep = sleep or interrupts.sleep
         if pacer is None:
-            pacer = (
-                BucketPacer(self.rates, clock=clock, sleep=sleep)
-                if self.rates.enabled
-                else NoPacing()
-            )
+            pacer = _default_pacer(self.settings, self.rates, clock, sleep, virtual=virtual)
         self.pacer = pacer
         self._credentials = _credentials(self.settings, clock)
         s = self.settings

@@ -69,6 +69,21 @@ class ApiTimeoutError(TransportError):
     """Read, write or pool timeout."""
 
 
+class GaveUpError(CraEvidenceError):
+    """The client stopped trying: the run's deadline passed or the server stayed silent.
+
+    Never transient: repeating the operation would only spend more of a budget that is gone.
+    """
+
+
+class DeadlineExceededError(GaveUpError):
+    """The run's overall deadline passed (or the next wait would pass it)."""
+
+
+class ServerUnresponsiveError(GaveUpError):
+    """The server answered nothing for longer than `unresponsive_after_seconds`."""
+
+
 class ApiError(CraEvidenceError):
     """The server answered with a status >= 400."""
 
@@ -231,8 +246,11 @@ def _class_for(status: int, code: str | None) -> type[ApiError]:
 def is_transient(exc: BaseException) -> bool:
     """True when repeating the same operation later may succeed (the tasks' retry condition).
 
-    Transport failures, 429 and 502/503/504 are transient; 500 and every other error are not.
+    Transport failures, 429 and 502/503/504 are transient; 500, a passed deadline, a silent
+    server (`GaveUpError`) and every other error are not.
     """
+    if isinstance(exc, GaveUpError):
+        return False
     if isinstance(exc, TransportError | RateLimitedError):
         return True
     return isinstance(exc, ServerError) and exc.status in _GATEWAY_STATUSES

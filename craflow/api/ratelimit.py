@@ -1,4 +1,8 @@
-"""Client-side pacing: a token bucket per contract rate-limit bucket, corrected by the server.
+"""Client-side pacing: the `Pacer` protocol, the contract's buckets, and the default pacer.
+
+The default `BucketPacer` paces each bucket smoothly (`SmoothBucket` in smooth.py: no
+burst, adapted down on 429 and back up). `TokenBucket` below is the older bursting bucket,
+kept for callers that want it explicitly; the default no longer uses it.
 
 Each `TokenBucket` starts full (`limit` tokens) and refills at `limit / window`, so a client
 may burst up to the limit and then runs at the published rate. A bucket alone does not
@@ -19,9 +23,10 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from config.api import RateLimitSettings
+from craflow.api.smooth import SmoothBucket
 
 logger = logging.getLogger("craflow.api")
 
@@ -153,8 +158,15 @@ class TokenBucket:
         return 0.0
 
 
+@runtime_checkable
+class AdaptivePacer(Pacer, Protocol):
+    """A `Pacer` that also hears about every 429 (the client calls `throttled` when it exists)."""
+
+    def throttled(self, bucket: str, retry_after: float | None) -> None: ...
+
+
 class BucketPacer:
-    """The client's default `Pacer`: one `TokenBucket` per contract bucket."""
+    """The client's default `Pacer`: one `SmoothBucket` per contract bucket (see smooth.py)."""
 
     def __init__(
         self,
@@ -166,11 +178,23 @@ class BucketPacer:
         scale = settings.window_scale
         self._clock = clock
         self._log_above = settings.log_wait_above_seconds
-        self.buckets: dict[str, TokenBucket] = {
-            READ: TokenBucket(settings.read_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
-            WRITE: TokenBucket(settings.write_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
-            UPLOAD: TokenBucket(settings.upload_per_hour, 3600.0 / scale, clock=clock, sleep=sleep),
-            AUTH: TokenBucket(settings.auth_per_minute, 60.0 / scale, clock=clock, sleep=sleep),
+        sizes = {
+            READ: (settings.read_per_minute, 60.0),
+            WRITE: (settings.write_per_minute, 60.0),
+            UPLOAD: (settings.upload_per_hour, 3600.0),
+            AUTH: (settings.auth_per_minute, 60.0),
+        }
+        self.buckets: dict[str, SmoothBucket] = {
+            name: SmoothBucket(
+                limit,
+                window / scale,
+                clock=clock,
+                sleep=sleep,
+                margin=settings.safety_margin,
+                decrease=settings.decrease_factor,
+                recover_per_second=settings.recover_per_second,
+            )
+            for name, (limit, window) in sizes.items()
         }
 
     def acquire(self, bucket: str) -> None:
@@ -187,6 +211,14 @@ class BucketPacer:
             remaining = None
         reset = reset_at(headers.get("x-ratelimit-reset"), now=self._clock())
         self.buckets[bucket].observe(remaining, reset)
+
+    def throttled(self, bucket: str, retry_after: float | None) -> None:
+        self.buckets[bucket].throttled(retry_after)
+        logger.info(
+            "rate limit: 429 on the %s bucket, pace now %.0f %% of the configured rate",
+            bucket,
+            100 * self.buckets[bucket].fraction(),
+        )
 
 
 class NoPacing:

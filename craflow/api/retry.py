@@ -31,7 +31,7 @@ class Failure(Enum):
 # What the server cannot have acted on: safe to repeat even a non-idempotent request.
 _NOT_RECEIVED = frozenset({Failure.CONNECT, Failure.POOL_TIMEOUT})
 _RETRY_STATUSES_ANY_REQUEST = frozenset({429, 503})
-_RETRY_STATUSES_REPEATABLE = frozenset({429, 502, 503, 504})
+_RETRY_STATUSES_REPEATABLE = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,24 @@ class Outcome:
 
 
 def retry_reason(
-    outcome: Outcome, *, repeatable: bool, attempt: int, max_attempts: int
+    outcome: Outcome,
+    *,
+    repeatable: bool,
+    attempt: int,
+    max_attempts: int,
+    idempotent: bool = False,
 ) -> str | None:
     """Return why another attempt is worth it, or None to stop and surface the outcome.
 
-    `repeatable` says whether the request is safe to repeat (GET, PATCH of a state).
+    `repeatable` says whether the request is safe to repeat (GET, PATCH of a state): those
+    are repeated on 500 and 502/503/504 too. `idempotent` (a write carrying an
+    Idempotency-Key) makes a 500 worth repeating as well.
     Requests that are not are repeated only when the server cannot have acted on them:
-    a connect error or pool timeout, a 429, a 503.
+    a connect error or pool timeout, a 429, a 503. A 429 is back-pressure: the caller does
+    not count it as an attempt, so it is repeated whatever `attempt` says.
     """
+    if outcome.status == 429:
+        return "HTTP 429"
     if attempt >= max_attempts:
         return None
     if outcome.failure is not None:
@@ -63,7 +73,7 @@ def retry_reason(
             return outcome.failure.value
         return None
     statuses = _RETRY_STATUSES_REPEATABLE if repeatable else _RETRY_STATUSES_ANY_REQUEST
-    if outcome.status in statuses:
+    if outcome.status in statuses or (outcome.status == 500 and idempotent):
         return f"HTTP {outcome.status}"
     return None
 

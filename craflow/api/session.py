@@ -21,12 +21,14 @@ from craflow.api.auth import Credentials
 from craflow.api.errors import (
     ApiError,
     ApiTimeoutError,
+    DeadlineExceededError,
     NetworkError,
+    ServerUnresponsiveError,
     TokenExpiredError,
     TransportError,
     UnexpectedResponseError,
 )
-from craflow.api.ratelimit import Pacer, bucket_for
+from craflow.api.ratelimit import AdaptivePacer, Pacer, bucket_for
 from craflow.api.retry import Failure, Outcome, retry_delay, retry_reason, server_wait
 
 logger = logging.getLogger("craflow.api")
@@ -100,6 +102,14 @@ class ApiSession:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
+        self._deadline = clock() + settings.run_deadline_seconds
+        self._last_answer = clock()  # the last time the server answered anything
+        self._json_timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.json_read_timeout,
+            write=settings.json_read_timeout,
+            pool=settings.pool_timeout,
+        )
 
     def request(
         self,
@@ -110,13 +120,18 @@ class ApiSession:
         json_body: Mapping[str, Any] | None = None,
         upload: Upload | None = None,
         repeatable: bool | None = None,
+        idempotent: bool = False,
         authenticated: bool = True,
         stream: bool = False,
     ) -> httpx.Response:
         """Send one logical request; return a successful response or raise our error.
 
-        `repeatable` defaults to True for GET/HEAD. With `stream=True` the body is left
-        unread and the caller must close the response.
+        `repeatable` defaults to True for GET/HEAD; repeatable requests are repeated on
+        transport failures, 500 and 502/503/504. `idempotent=True` says the server
+        deduplicates this write by its Idempotency-Key, so a 500 is repeated too (the
+        contract promises that for no endpoint yet, so no caller sets it). A 429 is always
+        waited out, within the run's deadline. With `stream=True` the body is left unread and
+        the caller must close the response.
         """
         method = method.upper()
         if repeatable is None:
@@ -129,6 +144,7 @@ class ApiSession:
         attempt = 0
         while True:
             attempt += 1
+            self._check_deadline(method, path, 0.0)
             headers = dict(base_headers)
             authorization = None
             if authenticated:
@@ -143,12 +159,15 @@ class ApiSession:
                     json_body=json_body,
                     upload=upload,
                     headers=headers,
+                    stream=stream,
                 )
+                self._last_answer = self._clock()
                 self._pacer.observe(bucket, response.headers)
                 if response.status_code < 400 and not stream:
                     _read_and_close(response)  # a body cut mid-way is a failed attempt too
             except httpx.TransportError as exc:
                 outcome = Outcome(failure=classify(exc))
+                self._check_silence(method, path, outcome)
                 reason = retry_reason(
                     outcome,
                     repeatable=repeatable,
@@ -180,9 +199,16 @@ class ApiSession:
                 logger.info("token expired on %s %s: refreshed, sending again", method, path)
                 continue
             outcome = Outcome(status=response.status_code)
+            if response.status_code == 429:
+                # back-pressure, not failure: waited out within the run's deadline, and not
+                # one of the retry attempts (the pacer slows down so it does not recur)
+                attempt -= 1
+                if isinstance(self._pacer, AdaptivePacer):
+                    self._pacer.throttled(bucket, getattr(error, "retry_after", None))
             reason = retry_reason(
                 outcome,
                 repeatable=repeatable,
+                idempotent=idempotent,
                 attempt=attempt,
                 max_attempts=self._retry.max_attempts,
             )
@@ -218,10 +244,13 @@ class ApiSession:
         json_body: Mapping[str, Any] | None,
         upload: Upload | None,
         headers: dict[str, str],
+        stream: bool = False,
     ) -> httpx.Response:
         if upload is None:
+            # a small JSON call gets a short read timeout; a download is timed by progress
+            timeout = httpx.USE_CLIENT_DEFAULT if stream else self._json_timeout
             request = self._client.build_request(
-                method, path, params=params, json=json_body, headers=headers
+                method, path, params=params, json=json_body, headers=headers, timeout=timeout
             )
             return self._client.send(request, stream=True)
         with upload.files() as files:
@@ -256,6 +285,21 @@ class ApiSession:
         logger.debug("%s %s failed: %s", method, path, error)
         return error
 
+    def _check_deadline(self, method: str, path: str, delay: float) -> None:
+        if self._clock() + delay > self._deadline:
+            raise DeadlineExceededError(
+                f"{method} {path}: the run's deadline "
+                f"({self._settings.run_deadline_seconds:g} s) has passed"
+            )
+
+    def _check_silence(self, method: str, path: str, outcome: Outcome) -> None:
+        silent = self._clock() - self._last_answer
+        if outcome.failure is not None and silent >= self._settings.unresponsive_after_seconds:
+            raise ServerUnresponsiveError(
+                f"{method} {path}: the server has answered nothing for {silent:.0f} s "
+                f"(last: {outcome.describe()}); giving up"
+            )
+
     def _wait(
         self,
         *,
@@ -274,6 +318,7 @@ class ApiSession:
             settings=self._retry,
             jitter=self._jitter,
         )
+        self._check_deadline(method, path, delay)
         logger.info(
             "retrying %s %s (attempt %d of %d) after %s: waiting %.2f s",
             method,

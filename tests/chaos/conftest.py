@@ -55,6 +55,7 @@ def make_client(
                 url=base or proxy.url,
                 api_key=chaos_sandbox.api_key,  # type: ignore[attr-defined]
                 read_timeout=read_timeout,
+                json_read_timeout=read_timeout,
                 connect_timeout=2.0,
             ),
             retry=RetrySettings(max_attempts=max_attempts, backoff_base_seconds=0.5),

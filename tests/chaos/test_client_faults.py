@@ -21,7 +21,6 @@ from craflow.api import (
     ApiTimeoutError,
     CraEvidenceError,
     NetworkError,
-    RateLimitedError,
     ServerError,
     TransportError,
     is_transient,
@@ -88,7 +87,19 @@ def test_a_rate_limit_wait_follows_retry_after_not_backoff(
     assert sleep.waits == [1.0]
 
 
-def test_a_500_is_not_retried_and_surfaces_as_server_error(
+def test_a_500_on_a_read_is_retried_and_the_read_succeeds(
+    proxy: FaultProxy, make_client: MakeClient, chaos_sandbox: Any
+) -> None:
+
+    version = _version(make_client, chaos_sandbox)
+    client, sleep = make_client()
+    proxy.force(Fault.SERVER_ERROR)
+    client.get_cra_status(version.id)
+    assert len(_lines(proxy, "/cra-status")) == 2
+    assert len(sleep.waits) == 1
+
+
+def test_a_500_on_a_write_is_not_retried_and_surfaces_as_server_error(
     proxy: FaultProxy, make_client: MakeClient, chaos_sandbox: Any
 ) -> None:
 
@@ -96,11 +107,11 @@ def test_a_500_is_not_retried_and_surfaces_as_server_error(
     client, sleep = make_client()
     proxy.force(Fault.SERVER_ERROR)
     with pytest.raises(ServerError) as caught:
-        client.get_cra_status(version.id)
+        client.trigger_scan(version.id)
     assert caught.value.status == 500
     assert caught.value.request_id
     assert not is_transient(caught.value)
-    assert len(_lines(proxy, "/cra-status")) == 1
+    assert len(_lines(proxy, "/scan")) == 1
     assert sleep.waits == []
 
 
@@ -131,12 +142,23 @@ def test_retries_give_up_after_max_attempts_with_a_typed_error(
 ) -> None:
 
     client, sleep = make_client(max_attempts=3)
-    proxy.force(Fault.RATE_LIMITED, Fault.RATE_LIMITED, Fault.RATE_LIMITED)
-    with pytest.raises(RateLimitedError) as caught:
+    proxy.force(Fault.BAD_GATEWAY, Fault.BAD_GATEWAY, Fault.BAD_GATEWAY)
+    with pytest.raises(ServerError) as caught:
         list(client.list_products())
-    assert caught.value.retry_after == 1.0
+    assert caught.value.status == 502
     assert len(proxy.records) == 3
     assert len(sleep.waits) == 2
+
+
+def test_more_429s_than_attempts_are_waited_out_not_a_failure(
+    proxy: FaultProxy, make_client: MakeClient, chaos_sandbox: Any
+) -> None:
+
+    client, sleep = make_client(max_attempts=2)
+    proxy.force(*[Fault.RATE_LIMITED] * 5)
+    list(client.list_products())
+    assert len(proxy.records) == 6
+    assert sleep.waits.count(1.0) >= 5  # each Retry-After honoured
 
 
 def test_a_truncated_json_read_is_retried(

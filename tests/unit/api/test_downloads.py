@@ -128,7 +128,7 @@ def test_export_falls_back_on_404_and_405(
 def test_export_does_not_fall_back_on_other_errors(
     client: CraEvidenceClient, server: MockServer
 ) -> None:
-    server.queue.append(error_response(500, "INTERNAL_ERROR"))
+    server.queue.append(error_response(501, "NOT_IMPLEMENTED"))
     with pytest.raises(ServerError):
         client.export_technical_file("v-1", io.BytesIO())
     assert len(server.requests) == 1

@@ -7,16 +7,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-from config.api import RetrySettings
+from config.api import ApiSettings, RetrySettings
 from craflow.api import (
     ApiTimeoutError,
     CraEvidenceClient,
+    DeadlineExceededError,
     NetworkError,
-    RateLimitedError,
     ServerError,
     is_transient,
 )
-from tests.unit.api.conftest import START, ClientFactory, FakeClock, MockServer, error_response
+from tests.unit.api.conftest import (
+    API_KEY,
+    START,
+    ClientFactory,
+    FakeClock,
+    MockServer,
+    error_response,
+)
 
 PRODUCT = {"id": "p-1", "name": "Widget", "slug": "widget"}
 SBOM = {"id": "s-1", "version_id": "v-1"}
@@ -64,8 +71,25 @@ def test_attempts_are_bounded(
     assert len(clock.sleeps) == 2
 
 
-def test_500_is_not_retried(client: CraEvidenceClient, server: MockServer) -> None:
-    server.queue.append(error_response(500, "INTERNAL_ERROR"))
+def test_500_is_retried_for_a_read(client: CraEvidenceClient, server: MockServer) -> None:
+    server.queue += [error_response(500, "INTERNAL_ERROR"), httpx.Response(200, json=PRODUCT)]
+    client.get_product("p-1")
+    assert len(server.requests) == 2
+
+
+def test_500_on_a_read_is_retried_a_bounded_number_of_times(
+    make_client: ClientFactory, server: MockServer
+) -> None:
+    client = make_client(retry=RetrySettings(max_attempts=3))
+    server.handler = lambda request: error_response(500, "INTERNAL_ERROR")
+    with pytest.raises(ServerError) as caught:
+        client.get_product("p-1")
+    assert not is_transient(caught.value)
+    assert len(server.requests) == 3
+
+
+def test_other_5xx_stay_as_they_are(client: CraEvidenceClient, server: MockServer) -> None:
+    server.queue.append(error_response(501, "NOT_IMPLEMENTED"))
     with pytest.raises(ServerError):
         client.get_product("p-1")
     assert len(server.requests) == 1
@@ -113,20 +137,36 @@ def test_429_absurd_wait_is_capped(
     assert clock.sleeps == [90.0]
 
 
-def test_429_after_all_attempts_carries_retry_after(
+def test_429_is_back_pressure_not_an_attempt(
     make_client: ClientFactory, server: MockServer
 ) -> None:
+    """More 429s than attempts: waited out, and the request still succeeds."""
     client = make_client(retry=RetrySettings(max_attempts=2))
+    limited = error_response(429, "RATE_LIMIT_EXCEEDED")
+    limited.headers["Retry-After"] = "3"
+    server.queue += [limited] * 6 + [httpx.Response(200, json=PRODUCT)]
+    client.get_product("p-1")
+    assert len(server.requests) == 7
+
+
+def test_endless_429_ends_at_the_run_deadline_not_transient(
+    make_client: ClientFactory, server: MockServer, clock: FakeClock
+) -> None:
+    client = make_client(
+        settings=ApiSettings(url="https://cra.test", api_key=API_KEY, run_deadline_seconds=100)
+    )
 
     def limited(request: httpx.Request) -> httpx.Response:
         response = error_response(429, "RATE_LIMIT_EXCEEDED")
-        response.headers["Retry-After"] = "3"
+        response.headers["Retry-After"] = "7"
         return response
 
     server.handler = limited
-    with pytest.raises(RateLimitedError) as caught:
+    start = clock.now
+    with pytest.raises(DeadlineExceededError) as caught:
         client.get_product("p-1")
-    assert caught.value.retry_after == 3.0
+    assert not is_transient(caught.value)
+    assert clock.now - start <= 100
 
 
 def test_idempotency_key_is_stable_across_attempts(

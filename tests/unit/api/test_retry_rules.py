@@ -38,7 +38,7 @@ def _http_date(offset: float) -> str:
         (Outcome(failure=Failure.READ_TIMEOUT), True, "read timeout"),
         (Outcome(failure=Failure.CONNECTION_LOST), True, "connection lost"),
         (Outcome(failure=Failure.POOL_TIMEOUT), True, "pool timeout"),
-        (Outcome(status=500), True, None),
+        (Outcome(status=500), True, "HTTP 500"),
         (Outcome(status=400), True, None),
         (Outcome(status=401), True, None),
         (Outcome(status=404), True, None),

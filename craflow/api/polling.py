@@ -1,0 +1,273 @@
+"""The project's one poll primitive, the scan states, and learned scan durations.
+
+`poll_until(fetch, is_done, schedule, ...)` calls `fetch` until `is_done` or the
+schedule's deadline (a deadline reached is a result, `done=False`, never an error; it
+never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, expected)`:
+
+- with no expectation: `schedule.initial`, growing by `multiplier` up to `schedule.cap`
+  (the steady pace; 2 s notices a finish 1 s after it on median at 0.5 polls/s);
+- with an `Expected` duration learned from earlier scans (`ScanHistory`): few polls
+  before the earliest expected end, then dense polls (`Expected.dense_seconds`) until the
+  latest expected end, then waits growing with the lateness back to the steady pace. So a
+  scan that ends as expected is noticed within a fraction of a second while polling stays
+  well under the read budget.
+
+`ScanHistory` keeps recent durations per scope (API URL + component-count class) in a
+small JSON file under the state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`,
+default the user's cache directory), written atomically; an unreadable file is an empty
+history.
+"""
+
+import json
+import math
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from config.api import PollSettings
+from craflow import interrupts
+from craflow.api.models import CraStatus
+
+T = TypeVar("T")
+
+#: scan states after which the CRA status no longer changes by itself
+TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
+#: scan states that mean a scan is under way
+ACTIVE_SCAN_STATES = frozenset({"pending", "running"})
+
+_HISTORY_FILE = "scan-durations.json"
+_REAL_SLEEPS: tuple[Callable[[float], None], ...] = (time.sleep, interrupts.sleep)
+_KEEP = 20  # durations kept per scope
+_LEAD_SECONDS = 0.3  # start dense polling this much before the earliest expected end
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """How long to wait between polls and for how long overall."""
+
+    initial: float = 0.5
+    cap: float = 2.0
+    multiplier: float = 2.0
+    jitter: float = 0.1
+    deadline: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.initial <= 0 or self.cap < self.initial or self.multiplier < 1:
+            raise ValueError("poll schedule needs 0 < initial <= cap and multiplier >= 1")
+        if not 0 <= self.jitter <= 1 or self.deadline <= 0:
+            raise ValueError("poll schedule needs 0 <= jitter <= 1 and a positive deadline")
+
+    def delays(self, rand: Callable[[], float] = random.random) -> Iterator[float]:
+        """Endless waits: `min(cap, initial * multiplier**n)`, each minus up to `jitter`."""
+        base = self.initial
+        while True:
+            yield base * (1.0 - self.jitter * rand())
+            base = min(self.cap, base * self.multiplier)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """When a scan is expected to end: between `earliest` and `latest` seconds."""
+
+    earliest: float
+    latest: float
+    dense_seconds: float = 0.4
+
+
+@dataclass(frozen=True)
+class PollResult(Generic[T]):
+    """The last value seen, whether it was done, how many polls and how long it took."""
+
+    value: T
+    done: bool
+    polls: int
+    elapsed: float
+    pending_at: float | None = None  # elapsed at the last poll that was not done
+
+    @property
+    def estimate(self) -> float:
+        """Best guess of when it got done: midway between the last two polls."""
+        if self.pending_at is None:
+            return self.elapsed
+        return (self.pending_at + self.elapsed) / 2.0
+
+
+def next_delay(elapsed: float, steady: float, expected: Expected | None) -> float:
+    """The wait after a poll at *elapsed* seconds: sparse, dense near the expected end."""
+    if expected is None:
+        return steady
+    start = expected.earliest - _LEAD_SECONDS
+    if elapsed < start:
+        gap = start - elapsed
+        # near the window: straight to it; far from it: three quarters of the way, so a
+        # scan much faster than usual is still noticed without many polls
+        return gap if gap <= 4.0 * steady else 0.75 * gap
+    window_end = expected.latest + expected.dense_seconds
+    if elapsed < window_end:
+        return expected.dense_seconds
+    # a little late: widen gradually back to the steady pace, not in one jump
+    return min(steady, max(expected.dense_seconds, elapsed - window_end))
+
+
+def poll_until(
+    fetch: Callable[[], T],
+    is_done: Callable[[T], bool],
+    schedule: PollSchedule,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    rand: Callable[[], float] = random.random,
+    on_poll: Callable[[T, float], None] | None = None,
+    expect: Callable[[T], Expected | None] | None = None,
+) -> PollResult[T]:
+    """Call *fetch* until *is_done* or the deadline; *on_poll(value, elapsed)* after each.
+
+    *expect(first value)* may name when it is expected to be done: then the waits follow
+    `next_delay`; otherwise `schedule.delays()`.
+    """
+    start = clock()
+    delays = schedule.delays(rand)
+    polls = 0
+    expected: Expected | None = None
+    pending_at: float | None = None
+    while True:
+        value = fetch()
+        polls += 1
+        elapsed = clock() - start
+        if on_poll is not None:
+            on_poll(value, elapsed)
+        if is_done(value):
+            return PollResult(value, True, polls, elapsed, pending_at)
+        remaining = schedule.deadline - elapsed
+        if remaining <= 0:
+            return PollResult(value, False, polls, elapsed, pending_at)
+        if polls == 1 and expect is not None:
+            expected = expect(value)
+        pending_at = elapsed
+        steady = next(delays)
+        wait = steady if expected is None else next_delay(elapsed, schedule.cap, expected)
+        sleep(min(wait, remaining))
+
+
+def size_class(component_count: int | None) -> str:
+    """A coarse class of SBOM size (powers of four) so similar scans share a history."""
+    if not component_count or component_count <= 0:
+        return "any"
+    return f"c{4 ** math.floor(math.log(component_count, 4))}"
+
+
+class ScanHistory:
+    """Recent scan durations per scope, kept in a small JSON file (atomic writes)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / _HISTORY_FILE
+
+    def _load(self) -> dict[str, list[float]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(k): [float(x) for x in v if isinstance(x, int | float) and 0 < x < 86400]
+            for k, v in data.items()
+            if isinstance(v, list)
+        }
+
+    def expected(self, scope: str) -> Expected | None:
+        """The expected end of the next scan in *scope*, or None without history."""
+        with self._lock:
+            durations = self._load().get(scope, [])
+        if len(durations) < 2:
+            return None
+        recent = sorted(durations[-8:])
+        return Expected(earliest=recent[0], latest=recent[-1])
+
+    def record(self, scope: str, seconds: float) -> None:
+        """Remember that a scan in *scope* took *seconds* (best effort, never raises)."""
+        if not 0 < seconds < 86400:
+            return
+        with self._lock:
+            data = self._load()
+            data[scope] = [*data.get(scope, []), round(seconds, 3)][-_KEEP:]
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".scan-durations-")
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle)
+                os.replace(tmp, self.path)
+            except OSError:
+                return
+
+
+def scan_finished(status: CraStatus) -> bool:
+    """True once the CRA status shows a terminal scan state."""
+    return (status.scan_state or "").lower() in TERMINAL_SCAN_STATES
+
+
+class ScanPoller:
+    """Waits for a scan: steady polls, dense only around the end learned from earlier scans."""
+
+    def __init__(self, history: ScanHistory | None, api_base: str, steady_seconds: float) -> None:
+        self.history = history
+        self.api_base = api_base
+        self.steady_seconds = steady_seconds
+
+    def scope(self, status: CraStatus) -> str:
+        count = status.sbom.component_count if status.sbom is not None else None
+        return f"{self.api_base}|{size_class(count)}"
+
+    def wait(
+        self,
+        fetch: Callable[[], CraStatus],
+        schedule: PollSchedule,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        on_poll: Callable[[CraStatus, float], None] | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> PollResult[CraStatus]:
+        """Poll *fetch* until the scan is final or *schedule*'s deadline; learn its duration.
+
+        Only real time reads or teaches the durable history: with an injected *sleep*
+        (virtual time in tests) the history is left alone.
+        """
+        history = self.history if sleep in _REAL_SLEEPS else None
+        steady = min(schedule.cap, self.steady_seconds)
+        paced = replace(schedule, initial=min(schedule.initial, steady), cap=steady)
+        scopes: list[str] = []
+
+        def expect(status: CraStatus) -> Expected | None:
+            scopes.append(self.scope(status))
+            return None if history is None else history.expected(scopes[0])
+
+        result = poll_until(
+            fetch,
+            scan_finished,
+            paced,
+            clock=clock,
+            sleep=sleep,
+            rand=rand,
+            on_poll=on_poll,
+            expect=expect,
+        )
+        completed = (result.value.scan_state or "").lower() == "completed"
+        if history is not None and result.done and completed and scopes:
+            history.record(scopes[0], result.estimate)
+        return result
+
+
+def scan_poller(settings: PollSettings, client: object) -> ScanPoller:
+    """The poller a run uses for *client*'s server, from its settings (read at run start)."""
+    api_base = str(getattr(getattr(client, "settings", None), "api_base", "") or "")
+    history = ScanHistory(settings.directory()) if settings.learn_scan_durations else None
+    return ScanPoller(history, api_base, settings.steady_poll_seconds)

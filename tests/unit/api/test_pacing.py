@@ -1,0 +1,121 @@
+"""Smooth, adaptive pacing against the four common limiter kinds, in virtual time."""
+
+import httpx
+import pytest
+
+from config.api import ApiSettings, RateLimitSettings, RetrySettings
+from craflow.api import CraEvidenceClient, SmoothBucket, shared_pacer
+from craflow.api.registry import forget_pacers
+from tests.chaos.limiters import KINDS, make_limiter
+from tests.unit.api.conftest import API_KEY, START, FakeClock
+
+PRODUCT = {"id": "p", "name": "n"}
+
+
+class LimitedServer:
+    """A mock server answering 200 or 429 as its limiter says, counting both."""
+
+    def __init__(self, clock: FakeClock, kind: str, per_minute: int) -> None:
+        self.clock = clock
+        self.limiter = make_limiter(kind, per_minute, start=START - 17.0)
+        self.accepted = 0
+        self.rejected = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        allowed, headers = self.limiter.admit(self.clock.now)
+        if not allowed:
+            self.rejected += 1
+            body = {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "slow down"}}
+            return httpx.Response(429, json=body, headers=headers)
+        self.accepted += 1
+        return httpx.Response(200, json=PRODUCT, headers=headers)
+
+
+def _client(clock: FakeClock, server: LimitedServer, per_minute: int) -> CraEvidenceClient:
+    return CraEvidenceClient(
+        ApiSettings(url="https://cra.test", api_key=API_KEY, run_deadline_seconds=86400),
+        retry=RetrySettings(),
+        rates=RateLimitSettings(read_per_minute=per_minute),
+        transport=httpx.MockTransport(server),
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.5,
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_configured_rate_never_429_and_near_the_bound(clock: FakeClock, kind: str) -> None:
+    per_minute, requests = 300, 200
+    server = LimitedServer(clock, kind, per_minute)
+    with _client(clock, server, per_minute) as client:
+        for _ in range(requests):
+            client.get_product("p")
+    assert server.rejected == 0
+    assert server.accepted == requests
+    bound = requests / (per_minute / 60.0)  # the sustained rate the limits allow
+    assert (clock.now - START) / bound <= 1.05
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stricter_server_is_learned_and_no_request_fails(clock: FakeClock, kind: str) -> None:
+    """Configured 300/min, the server allows 150/min: 429s slow the pace, none fails."""
+    server = LimitedServer(clock, kind, 150)
+    with _client(clock, server, 300) as client:
+        for _ in range(300):
+            client.get_product("p")
+    assert server.accepted == 300
+    assert server.rejected < 60  # learned, not hammered
+
+
+def test_adapts_down_on_429_and_back_up_never_above_the_rate(clock: FakeClock) -> None:
+    bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
+    assert bucket.interval() == pytest.approx(1.0)
+    bucket.acquire()
+    bucket.throttled(5.0)
+    assert bucket.fraction() == pytest.approx(0.8)
+    bucket.throttled(5.0)  # the same burst of 429s (sent before the cut): counted once
+    assert bucket.fraction() == pytest.approx(0.8)
+    start = clock.now
+    bucket.acquire()
+    assert clock.now - start == pytest.approx(5.0)  # Retry-After honoured
+    # climbed back 5 % a second up to 95 % of the pace of the 429, then 1 % a second
+    assert bucket.fraction() == pytest.approx(0.95 + 0.05)
+    clock.now += 0.5
+    bucket.acquire()
+    bucket.throttled(None)  # a later 429: cut again, from where it was
+    assert bucket.fraction() == pytest.approx(0.8)
+    clock.now += 60.0
+    assert bucket.fraction() == 1.0  # recovered, and never above the configured rate
+    # two 429 signals widened the spacing by 2 % each, for good (jitter allowance)
+    assert bucket.interval() == pytest.approx(1.04)
+
+
+def test_no_burst_after_an_idle_spell(clock: FakeClock) -> None:
+    bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
+    clock.now += 3600
+    for _ in range(5):
+        bucket.acquire()
+    assert clock.sleeps == [pytest.approx(1.0)] * 4
+
+
+def test_remaining_zero_holds_until_reset_and_few_left_are_spread(clock: FakeClock) -> None:
+    bucket = SmoothBucket(600, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
+    bucket.observe(0, clock.now + 4.0)
+    bucket.acquire()
+    assert clock.sleeps == [pytest.approx(4.0)]
+    bucket.observe(1, clock.now + 10.0)  # someone else spends the key: spread what is left
+    bucket.acquire()
+    assert clock.sleeps[-1] == pytest.approx(5.0)
+
+
+def test_one_pacer_per_url_and_key_across_the_process() -> None:
+    forget_pacers()
+    rates = RateLimitSettings()
+    first = shared_pacer("https://a.test/api/v1", "cra_one", rates)
+    assert shared_pacer("https://a.test/api/v1/", "cra_one", rates) is first
+    assert shared_pacer("https://a.test/api/v1", "cra_two", rates) is not first
+    assert shared_pacer("https://b.test/api/v1", "cra_one", rates) is not first
+    settings = ApiSettings(url="https://a.test", api_key="cra_one")
+    with CraEvidenceClient(settings) as one, CraEvidenceClient(settings) as two:
+        assert one.pacer is two.pacer is first
+    forget_pacers()

@@ -1,0 +1,122 @@
+"""The one poll primitive: learned scan durations, dense polls only near the expected end."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from craflow.api import CraStatus
+from craflow.api.polling import (
+    ACTIVE_SCAN_STATES,
+    TERMINAL_SCAN_STATES,
+    Expected,
+    PollSchedule,
+    ScanHistory,
+    ScanPoller,
+    next_delay,
+    poll_until,
+    size_class,
+)
+from tests.unit.api.conftest import FakeClock
+
+
+class Scan:
+    """A scan that finishes `seconds` after the wait starts, on the fake clock."""
+
+    def __init__(self, clock: FakeClock, seconds: float, components: int = 40) -> None:
+        self.clock = clock
+        self.end = clock.now + seconds
+        self.components = components
+        self.polls = 0
+
+    def __call__(self) -> CraStatus:
+        self.polls += 1
+        state = "completed" if self.clock.now >= self.end else "running"
+        return CraStatus.model_validate(
+            {"scan_state": state, "sbom": {"component_count": self.components}}
+        )
+
+
+def test_scan_states_have_one_home() -> None:
+    assert {"completed", "failed", "disabled"} == TERMINAL_SCAN_STATES
+    assert {"pending", "running"} == ACTIVE_SCAN_STATES
+    assert not TERMINAL_SCAN_STATES & ACTIVE_SCAN_STATES
+
+
+def test_next_delay_is_sparse_then_dense_then_steady() -> None:
+    expected = Expected(earliest=40.0, latest=41.0)
+    assert next_delay(0.0, 2.0, None) == 2.0
+    assert next_delay(0.0, 2.0, expected) == pytest.approx(29.775)  # most of the way
+    assert next_delay(39.0, 2.0, expected) == pytest.approx(0.7)  # up to the window
+    assert next_delay(40.0, 2.0, expected) == 0.4
+    assert next_delay(41.8, 2.0, expected) == pytest.approx(0.4)  # a little late: still close
+    assert next_delay(42.6, 2.0, expected) == pytest.approx(1.2)
+    assert next_delay(45.0, 2.0, expected) == 2.0
+
+
+def test_without_history_the_steady_pace_is_the_budget() -> None:
+    clock = FakeClock()
+    scan = Scan(clock, 40.0)
+    result = poll_until(
+        scan,
+        lambda s: s.scan_state == "completed",
+        PollSchedule(initial=0.5, cap=2.0, jitter=0),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert result.done
+    assert result.elapsed - 40.0 <= 2.0
+    assert result.polls / result.elapsed <= 0.6
+
+
+@pytest.mark.parametrize("seconds", [2.0, 8.0, 40.0, 120.0, 600.0])
+def test_learned_durations_notice_within_half_a_second_cheaply(
+    tmp_path: Path, seconds: float
+) -> None:
+    history = ScanHistory(tmp_path)
+    poller = ScanPoller(history, "https://cra.test/api/v1", 2.0)
+    scope = poller.scope(CraStatus.model_validate({"sbom": {"component_count": 40}}))
+    for jitter in (-0.2, 0.0, 0.2):
+        history.record(scope, seconds + jitter)
+    clock = FakeClock()
+    scan = Scan(clock, seconds)
+    result = poll_until(
+        scan,
+        lambda s: s.scan_state == "completed",
+        PollSchedule(initial=0.5, cap=2.0, jitter=0, deadline=900),
+        clock=clock,
+        sleep=clock.sleep,
+        expect=lambda status: history.expected(poller.scope(status)),
+    )
+    assert result.done
+    assert result.elapsed - seconds <= 0.5
+    if seconds >= 8:
+        assert result.polls / result.elapsed <= 0.5
+
+
+def test_history_is_durable_bounded_and_survives_a_corrupt_file(tmp_path: Path) -> None:
+    history = ScanHistory(tmp_path)
+    assert history.expected("s") is None
+    for value in itertools.islice(itertools.cycle([5.0, 6.0]), 30):
+        history.record("s", value)
+    again = ScanHistory(tmp_path)
+    assert again.expected("s") == Expected(earliest=5.0, latest=6.0)
+    history.path.write_text("{not json")
+    assert ScanHistory(tmp_path).expected("s") is None
+    history.record("s", 1.0)  # a corrupt file is replaced, not fatal
+
+
+def test_size_classes() -> None:
+    assert size_class(None) == "any"
+    assert size_class(3) == "c1"
+    assert size_class(40) == "c16"
+    assert size_class(5000) == "c4096"
+
+
+def test_virtual_time_never_touches_the_durable_history(tmp_path: Path) -> None:
+    history = ScanHistory(tmp_path)
+    clock = FakeClock()
+    ScanPoller(history, "u", 2.0).wait(
+        Scan(clock, 3.0), PollSchedule(jitter=0), clock=clock, sleep=clock.sleep
+    )
+    assert not history.path.exists()
