@@ -63,6 +63,9 @@ def _prefect_defaults() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from craflow.prefect_runtime import configure_ephemeral_prefect
+
+    configure_ephemeral_prefect()  # own ephemeral database per process (issue 12, item 12)
     _prefect_defaults()
     app()
 
