@@ -74,9 +74,7 @@ def configure_ephemeral_prefect(environ: MutableMapping[str, str] | None = None)
     except OSError:
         return None  # an unwritable home: Prefect reports it in its own words
     if slot is not None:
-        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
-            f"sqlite+aiosqlite:///{slot / 'prefect.db'}"
-        )
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{slot / 'prefect.db'}"
     return slot
 
 
