@@ -20,7 +20,7 @@ analytics setting of their own always wins. Import cost: the standard library on
 
 import fcntl
 import os
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -29,6 +29,8 @@ DB_URL_VARIABLES = (
     "PREFECT_API_DATABASE_CONNECTION_URL",
 )
 SLOTS_FOLDER = "craflow-ephemeral"
+#: commands that run no flow in the user's Prefect home (the demo brings its own home)
+SELF_CONTAINED_COMMANDS = frozenset({"demo", "sandbox", "sbom"})
 MAX_SLOTS = 64
 
 # The lock files stay open for the life of the process: closing one releases the slot.
@@ -58,12 +60,18 @@ def claim_slot(root: Path, max_slots: int = MAX_SLOTS) -> Path | None:
     return None
 
 
-def configure_ephemeral_prefect(environ: MutableMapping[str, str] | None = None) -> Path | None:
+def configure_ephemeral_prefect(
+    environ: MutableMapping[str, str] | None = None, argv: Sequence[str] = ()
+) -> Path | None:
     """Give this process its own ephemeral Prefect database; return its slot (None: untouched).
 
-    Call before Prefect is imported (its settings are read at import).
+    Call before Prefect is imported (its settings are read at import). *argv* (the
+    command line after the program name) leaves self-contained commands alone.
     """
     env = os.environ if environ is None else environ
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in SELF_CONTAINED_COMMANDS:
+        return None
     if env.get("PREFECT_API_URL", "").strip():
         return None  # a real server keeps the records
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

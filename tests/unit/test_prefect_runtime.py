@@ -70,3 +70,10 @@ def test_analytics_setting_of_the_user_wins(tmp_path: Path) -> None:
     env = {"PREFECT_HOME": str(tmp_path), "PREFECT_SERVER_ANALYTICS_ENABLED": "true"}
     configure_ephemeral_prefect(env)
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "true"
+
+
+@pytest.mark.parametrize("argv", [["demo"], ["sandbox", "--port", "0"], ["sbom", "check", "x"]])
+def test_self_contained_commands_are_left_alone(tmp_path: Path, argv: list[str]) -> None:
+    env = {"PREFECT_HOME": str(tmp_path)}
+    assert configure_ephemeral_prefect(env, argv) is None
+    assert "PREFECT_SERVER_DATABASE_CONNECTION_URL" not in env
