@@ -248,3 +248,69 @@ def test_page_at_the_bound_is_served(sandbox_factory: SandboxFactory) -> None:
         response = api.get("/products", params={"page": 10_000})
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+# Questionable cases of issue 12, decided (docs/reliability.md).
+
+
+def test_fake_oidc_is_off_unless_asked(sandbox: RunningSandbox) -> None:
+    with httpx.Client(base_url=sandbox.api_url, verify=False, timeout=30) as http:
+        response = http.post("/oidc/token", json={"github_token": "anything"})
+    assert response.status_code == 404
+    assert "--allow-fake-oidc" in response.json()["error"]["detail"]
+
+
+def test_ci_upload_needs_product_write_to_create_a_product(sandbox: RunningSandbox) -> None:
+    with httpx.Client(base_url=sandbox.api_url, verify=False, timeout=30) as http:
+        login = http.post(
+            "/auth/login", json={"email": sandbox.owner_email, "password": sandbox.owner_password}
+        ).json()
+        key = http.post(
+            "/api-keys",
+            json={"name": "ci", "scopes": ["sbom:write", "version:write"]},
+            headers={"Authorization": f"Bearer {login['access_token']}"},
+        ).json()["key"]
+    with client(sandbox, key) as api:
+        response = api.post(
+            "/ci/upload",
+            files={"file": ("bom.json", cyclonedx(REQUESTS_2_19), "application/json")},
+            data={"product": "no-scope", "version": "1.0", "create_product": "true",
+                  "create_version": "true", "target_markets": "DE"},
+        )  # fmt: skip
+    assert response.status_code == 403
+    with client(sandbox) as api:
+        assert api.get("/products", params={"slug": "no-scope"}).json() == []
+
+
+def test_a_version_cannot_supersede_itself(sandbox: RunningSandbox) -> None:
+    with client(sandbox) as api:
+        _, version_id = new_version(api, "self-super")
+        response = api.patch(
+            f"/versions/{version_id}/release-state",
+            json={"state": "deprecated", "superseded_by": "1.0"},
+        )
+        assert response.status_code == 400
+        assert api.get(f"/versions/{version_id}/cra-status").json()["release_state"] == "draft"
+
+
+def test_end_of_life_versions_take_no_uploads(sandbox: RunningSandbox) -> None:
+    with client(sandbox) as api:
+        _, version_id = new_version(api, "retired")
+        moved = api.patch(f"/versions/{version_id}/release-state", json={"state": "end_of_life"})
+        assert moved.status_code == 200
+        assert ingest(api, version_id, cyclonedx(REQUESTS_2_19)).status_code == 409
+        upload = api.post(
+            "/ci/upload",
+            files={"file": ("bom.json", cyclonedx(REQUESTS_2_19), "application/json")},
+            data={"product": "retired", "version": "1.0"},
+        )
+        assert upload.status_code == 409
+        assert api.get(f"/versions/{version_id}/sboms").json()["total"] == 0
+
+
+def test_two_non_latin_names_get_two_slugs(sandbox: RunningSandbox) -> None:
+    with client(sandbox) as api:
+        first = api.post("/products", json={"name": "製品"})
+        second = api.post("/products", json={"name": "продукт"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["slug"] != second.json()["slug"]
