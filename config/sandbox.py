@@ -46,6 +46,22 @@ class SandboxSettings(CraflowSettings):
         default=50, ge=1, le=1000, description="Page size when `per_page` is not given."
     )
     max_per_page: int = Field(default=100, ge=1, le=1000, description="Largest `per_page`.")
+    max_page: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Largest `page`; beyond it 400."
+    )
+    max_json_bytes: int = Field(
+        default=2**20,
+        ge=1024,
+        le=2**30,
+        description="Largest request body outside the upload routes (JSON or form); 413 beyond.",
+    )
+    max_notes_chars: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Longest triage note; 422 beyond."
+    )
+    allow_fake_oidc: bool = Field(
+        default=False,
+        description="Serve `/oidc/token`, which trusts any token (never on a shared machine).",
+    )
     max_json_depth: int = Field(
         default=64, ge=4, le=500, description="Deepest nesting accepted in an uploaded JSON SBOM."
     )

@@ -1,6 +1,7 @@
 """The `craflow` command: the composition root. Nothing imports this module."""
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -102,6 +103,9 @@ def _prefect_defaults() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    from craflow.prefect_runtime import configure_ephemeral_prefect
+
+    configure_ephemeral_prefect(argv=sys.argv[1:])  # own ephemeral Prefect DB (issue 12 #12)
     _prefect_defaults()
     interrupts.install()
     app()

@@ -44,6 +44,14 @@ def sandbox(
     rate_scale: Annotated[
         float | None, typer.Option(help="Divide every rate-limit window by this (60: per second).")
     ] = None,
+    reset: Annotated[
+        bool,
+        typer.Option(help="Delete the database and every stored file in --data-dir first."),
+    ] = False,
+    allow_fake_oidc: Annotated[
+        bool,
+        typer.Option(help="Serve /oidc/token, which trusts ANY token (local use only)."),
+    ] = False,
     osv: Annotated[
         list[Path] | None,
         typer.Option(help="More OSV records: a .json/.jsonl(.gz) file or a folder (repeatable)."),
@@ -55,23 +63,27 @@ def sandbox(
     from config.sandbox import SandboxSettings
     from craflow.sandbox.auth import mask_key
     from craflow.sandbox.runner import SandboxServer
+    from craflow.sandbox.state import SandboxDataError
 
     for path in osv or []:
         if not path.exists():
             typer.echo(f"error: OSV path {path} does not exist", err=True)
             raise typer.Exit(ExitCode.FILE_NOT_FOUND)
-    overrides: dict[str, object] = {"host": host, "port": port}
+    overrides: dict[str, object] = {"host": host, "port": port, "allow_fake_oidc": allow_fake_oidc}
     if scan_seconds is not None:
         overrides["scan_seconds"] = scan_seconds
     if rate_scale is not None:
         overrides["rate_scale"] = rate_scale
     try:
         settings = SandboxSettings.model_validate(overrides)
-        server = SandboxServer(settings, data_dir, api_key, osv or [])
+        server = SandboxServer(settings, data_dir, api_key, osv or [], reset=reset)
     except ValidationError as exc:
         first = exc.errors()[0]
         typer.echo(f"error: {'.'.join(map(str, first['loc']))}: {first['msg']}", err=True)
         raise typer.Exit(ExitCode.AUTH_OR_USAGE) from None
+    except SandboxDataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.CONFIGURATION) from None
     except OSError as exc:
         typer.echo(f"error: cannot start the sandbox: {exc}", err=True)
         raise typer.Exit(ExitCode.CONFIGURATION) from None

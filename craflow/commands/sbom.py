@@ -141,7 +141,11 @@ def convert(
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
     spec: Annotated[str, typer.Option(help="Target CycloneDX version (1.2 to 1.7).")] = "1.6",
     fmt: Annotated[
-        str | None, typer.Option("--format", help="json or xml (default: as the input).")
+        str | None,
+        typer.Option(
+            "--format",
+            help="json or xml (default: from the output name, .json/.xml, else as the input).",
+        ),
     ] = None,
 ) -> None:
     """Rewrite a CycloneDX SBOM at another spec version or format, keeping every component.

@@ -3,7 +3,8 @@
 A file is first written to `tmp/` (hashing and counting as it goes), then
 renamed into `sha256/<aa>/<hash>` before the database row that names it is
 committed: a crash leaves at worst an unreferenced file, never a row without
-its file. `recover()` at start-up removes both kinds of leftovers.
+its file. `recover()` at start-up removes temporary leftovers and moves files no
+row names to `orphaned/` (never deletes what the database does not explain).
 """
 
 import hashlib
@@ -72,7 +73,7 @@ class BlobStore:
         staged.tmp_path.unlink(missing_ok=True)
 
     def recover(self, referenced: Callable[[], Iterable[str]]) -> list[str]:
-        """Remove temporary leftovers and files no row references; return what was removed."""
+        """Remove temporary leftovers, set aside files no row references; return both."""
         removed = [p.name for p in self._tmp.glob("*.part")]
         for part in self._tmp.glob("*.part"):
             part.unlink(missing_ok=True)
@@ -81,7 +82,9 @@ class BlobStore:
         if store.is_dir():
             for blob in store.glob("*/*"):
                 if blob.name not in keep:
-                    blob.unlink(missing_ok=True)
+                    aside = self._root / "orphaned"
+                    aside.mkdir(exist_ok=True)
+                    os.replace(blob, aside / blob.name)
                     removed.append(blob.name)
         return removed
 

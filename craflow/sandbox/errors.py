@@ -4,9 +4,12 @@
 parsing untouched (an upload that grows too large mid-stream stays a 413).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from craflow.sandbox.state import SandboxState
 
 ERROR_TYPE_BASE = "https://api.craevidence.com/errors/"
 
@@ -46,6 +49,13 @@ def invalid(detail: str) -> ApiError:
 
 def conflict(detail: str) -> ApiError:
     return ApiError(409, "CONFLICT", detail)
+
+
+def check_notes(state: "SandboxState", notes: str | None) -> None:
+    """A triage note longer than the configured cap is 422 VALIDATION_ERROR (nothing stored)."""
+    cap = state.settings.max_notes_chars
+    if notes is not None and len(notes) > cap:
+        raise ApiError(422, "VALIDATION_ERROR", f"notes must be at most {cap} characters")
 
 
 def problem_body(

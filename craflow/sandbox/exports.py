@@ -5,6 +5,7 @@ import io
 import json
 import sqlite3
 import zipfile
+from collections.abc import Collection
 from typing import Any
 
 from craflow.sandbox.cra import cra_status, latest_sbom, vulnerability_dict
@@ -23,6 +24,24 @@ def _active_vulns(state: SandboxState, version_id: str) -> list[dict[str, Any]]:
     return [vulnerability_dict(r) for r in rows]
 
 
+def unique_entry_name(name: str, taken: Collection[str]) -> str:
+    """*name*, or `stem-2.ext`, `stem-3.ext`... : the first that is not *taken*."""
+    if name not in taken:
+        return name
+    folder, _, leaf = name.rpartition("/")
+    stem, dot, suffix = leaf.partition(".")
+    counter = 2
+    while True:
+        candidate = (
+            f"{folder}/{stem}-{counter}{dot}{suffix}"
+            if folder
+            else f"{stem}-{counter}{dot}{suffix}"
+        )
+        if candidate not in taken:
+            return candidate
+        counter += 1
+
+
 def technical_file(
     state: SandboxState, product: sqlite3.Row, version: sqlite3.Row
 ) -> tuple[bytes, str]:
@@ -33,15 +52,14 @@ def technical_file(
     )
     vulns = _active_vulns(state, version["id"])
     entries: dict[str, bytes] = {}
-    for index, sbom in enumerate(sboms):
-        name = f"sboms/{sbom['filename']}"
-        if name in entries:
-            name = f"sboms/{index}-{sbom['filename']}"
+    listed: list[dict[str, Any]] = []
+    for sbom in sboms:
+        name = unique_entry_name(f"sboms/{sbom['filename']}", entries)
         entries[name] = state.blobs.path_of(sbom["sha256"]).read_bytes()
+        listed.append({**sbom_dict(sbom), "path": name})
     vex_rows = vex_documents(state, version["id"])
-    for index, vex in enumerate(vex_rows):
-        name = f"vex/{vex['filename']}"
-        entries[name if name not in entries else f"vex/{index}-{vex['filename']}"] = vex["content"]
+    for vex in vex_rows:
+        entries[unique_entry_name(f"vex/{vex['filename']}", entries)] = vex["content"]
     entries["vulnerabilities.json"] = json.dumps(vulns, indent=2).encode()
     entries["cra-status.json"] = json.dumps(status, indent=2).encode()
     entries["README.md"] = (
@@ -63,7 +81,7 @@ def technical_file(
         "version": {"id": version["id"], "number": version["version_number"]},
         "release_state": version["release_state"],
         "cra_status": status["cra_status"],
-        "sboms": [sbom_dict(s) for s in sboms],
+        "sboms": listed,
         "vex": [vex_dict(v) for v in vex_rows],
         "vulnerability_summary": status["vulnerability_summary"],
         "documents": status["documents"],

@@ -7,13 +7,19 @@ ecosystem is unknown). Severity comes from the record's CVSS v3 (or v4) vector
 via the `cvss` library: >= 9.0 critical, >= 7.0 high, >= 4.0 medium, otherwise
 low; a record without a vector is "unknown". KEV: any alias (or the id) that is
 a CVE listed in the KEV catalogue.
+
+Several advisory sets load through the same path (`BUNDLED_OSV_SETS`, then any
+`--osv` paths). One vulnerability often has a record in more than one set
+(PYSEC-2018-28 and GHSA-x84v-xcm2-53pg are both CVE-2018-18074): a component
+gets one finding per vulnerability, from the record that rates it (CVSS)
+first, then in load order; the other records' ids join its aliases.
 """
 
 import gzip
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -96,6 +102,10 @@ def severity_of(record: dict[str, Any]) -> tuple[str, float | None]:
     return "unknown", None
 
 
+#: advisory sets shipped with the sandbox and loaded by default (see data/vulndb/README.md)
+BUNDLED_OSV_SETS = ("osv-pypi.jsonl.gz", "ghsa-pypi.jsonl.gz")
+
+
 def bundled_data_dir() -> Path:
     return Path(str(resources.files("craflow.sandbox") / "data" / "vulndb"))
 
@@ -133,9 +143,8 @@ class VulnDb:
     def _load(self) -> None:
         try:
             data = bundled_data_dir()
-            with gzip.open(data / "osv-pypi.jsonl.gz", "rt", encoding="utf-8") as lines:
-                records = [json.loads(line) for line in lines if line.strip()]
-            for path in self._extra:
+            records: list[dict[str, Any]] = []
+            for path in (*(data / name for name in BUNDLED_OSV_SETS), *self._extra):
                 records.extend(read_osv_path(path))
             with gzip.open(data / "cisa-kev.json.gz", "rt", encoding="utf-8") as kev_file:
                 kev = {v["cveID"] for v in json.load(kev_file)["vulnerabilities"]}
@@ -182,12 +191,28 @@ class VulnDb:
                 continue
             with self._lock:
                 candidates = list(self._index.get(identity, ()))
-            seen: set[str] = set()
-            for record in candidates:
-                if record["id"] in seen or not _affects(record, identity, component.version):
-                    continue
-                seen.add(record["id"])
-                findings.append(self._finding(record, identity, component))
+            affecting = [r for r in candidates if _affects(r, identity, component.version)]
+            findings.extend(self._merged(affecting, identity, component))
+        return findings
+
+    def _merged(
+        self, records: list[dict[str, Any]], identity: tuple[str, str], component: Component
+    ) -> list[Finding]:
+        """One finding per vulnerability: records sharing an id or alias are one."""
+        rated_first = sorted(records, key=lambda r: severity_of(r)[1] is None)  # stable
+        groups: list[tuple[dict[str, Any], set[str]]] = []
+        for record in rated_first:
+            ids = {str(record["id"]), *(str(a) for a in record.get("aliases") or [])}
+            group = next((g for g in groups if g[1] & ids), None)
+            if group is None:
+                groups.append((record, ids))
+            else:
+                group[1].update(ids)
+        findings = []
+        for record, ids in groups:
+            finding = self._finding(record, identity, component)
+            extra = tuple(sorted(ids - {finding.vuln_id, *finding.aliases}))
+            findings.append(replace(finding, aliases=finding.aliases + extra))
         return findings
 
     def _finding(

@@ -2,8 +2,11 @@
 
 - `X-Request-ID` on every answer (also stored in `scope["state"]["request_id"]`).
 - `X-RateLimit-*` on every `/api/v1` answer; 429 with `Retry-After` past the limit.
-- Uploads: 413 at once when `Content-Length` is too large, else counted while the
-  body streams in (the request is cut off as soon as it passes the cap).
+- Bodies: uploads are capped at `max_upload_bytes` (+ multipart room), every other
+  body (JSON, forms) at `max_json_bytes`: 413 at once when `Content-Length` is too
+  large, else counted while the body streams in (cut off as soon as it passes).
+- Unauthenticated failures (401) are also counted per client address, so random
+  keys cannot dodge the limit: past it the address gets 429 before any key check.
 """
 
 import hashlib
@@ -28,6 +31,10 @@ def _caller(scope: Scope, bucket: str) -> str:
     auth = headers.get(b"authorization", b"")
     if bucket != "auth" and auth.lower().startswith(b"bearer "):
         return "token:" + hashlib.sha256(auth[7:].strip()).hexdigest()[:24]
+    return _address(scope)
+
+
+def _address(scope: Scope) -> str:
     client = scope.get("client") or ("unknown", 0)
     return f"addr:{client[0]}"
 
@@ -64,6 +71,9 @@ async def _send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class SandboxMiddleware:
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
         self.app = app
@@ -79,7 +89,10 @@ class SandboxMiddleware:
         path, method = scope["path"], scope["method"]
         bucket = bucket_name(method, path)
         if path.startswith("/api/v1"):
+            failures = self.state.limiter.peek(_address(scope), "unauthenticated-" + bucket)
             decision = self.state.limiter.hit(_caller(scope, bucket), bucket)
+            if failures is not None and not failures.allowed:
+                decision = failures
             extra += _rate_headers(decision)
             if not decision.allowed:
                 extra.append((b"retry-after", str(decision.retry_after).encode()))
@@ -93,9 +106,12 @@ class SandboxMiddleware:
                     headers=extra,
                 )
                 return
-        if bucket == "upload":
+        if scope["method"] in _BODY_METHODS:
+            settings = self.state.settings
             cap = (
-                self.state.settings.max_upload_bytes + self.state.settings.multipart_overhead_bytes
+                settings.max_upload_bytes + settings.multipart_overhead_bytes
+                if bucket == "upload"
+                else settings.max_json_bytes
             )
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
             if length.isdigit() and int(length) > cap:
@@ -114,6 +130,8 @@ class SandboxMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *extra]
+                if message["status"] == 401 and path.startswith("/api/v1"):
+                    self.state.limiter.hit(_address(scope), "unauthenticated-" + bucket)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -32,13 +32,19 @@ class Decision:
 
 
 def buckets_from(settings: SandboxSettings) -> dict[str, Bucket]:
+    """The four published buckets, and a twin of each counting 401s per client address."""
     scale = settings.rate_scale
-    return {
+    published = {
         "read": Bucket("read", settings.read_limit_per_minute, 60.0 / scale),
         "write": Bucket("write", settings.write_limit_per_minute, 60.0 / scale),
         "upload": Bucket("upload", settings.upload_limit_per_hour, 3600.0 / scale),
         "auth": Bucket("auth", settings.auth_limit_per_minute, 60.0 / scale),
     }
+    twins = {
+        f"unauthenticated-{name}": Bucket(f"unauthenticated-{name}", b.limit, b.window_seconds)
+        for name, b in published.items()
+    }
+    return published | twins
 
 
 def bucket_name(method: str, path: str) -> str:
@@ -59,6 +65,16 @@ class RateLimiter:
 
     def hit(self, caller: str, bucket_key: str) -> Decision:
         """Count one request; say whether it may proceed and what the headers are."""
+        return self._decide(caller, bucket_key, count_it=True)
+
+    def peek(self, caller: str, bucket_key: str) -> Decision | None:
+        """The decision *caller* would get now, without counting; None if never counted."""
+        with self._lock:
+            if (caller, bucket_key) not in self._windows:
+                return None
+        return self._decide(caller, bucket_key, count_it=False)
+
+    def _decide(self, caller: str, bucket_key: str, *, count_it: bool) -> Decision:
         bucket = self._buckets[bucket_key]
         now = self._clock()
         with self._lock:
@@ -66,7 +82,7 @@ class RateLimiter:
             if now >= start + bucket.window_seconds:
                 start, count = now, 0
             allowed = count < bucket.limit
-            if allowed:
+            if allowed and count_it:
                 count += 1
             self._windows[(caller, bucket_key)] = (start, count)
         reset = start + bucket.window_seconds

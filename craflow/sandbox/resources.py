@@ -1,5 +1,6 @@
 """Products and versions: lookup within one organisation, creation, JSON shapes."""
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -12,6 +13,8 @@ from craflow.sandbox.state import SandboxState, new_id
 
 CATEGORIES = ("default", "important_class_i", "important_class_ii", "critical")
 RELEASE_STATES = ("draft", "pending_review", "approved", "released", "deprecated", "end_of_life")
+#: states a version may be created in (API-CONTRACT §7); later ones go through the transitions
+CREATION_STATES = ("draft", "pending_review")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 #: SemVer, PEP 440 and calendar versions: no spaces, control characters or path separators
 _VERSION_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]{0,99}")
@@ -29,7 +32,15 @@ def is_uuid(value: str) -> bool:
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "product"
+    """Lowercase ASCII words joined by dashes; a name without any gets a stable hashed slug.
+
+    Two different non-Latin names (`製品`, `продукт`) so get two different slugs
+    instead of both becoming `product`.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100]
+    if slug:
+        return slug
+    return "product-" + hashlib.sha256(name.strip().encode()).hexdigest()[:12]
 
 
 def product_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -80,15 +91,8 @@ def find_version_by_number(
     )
 
 
-def create_product(
-    state: SandboxState,
-    org_id: str,
-    name: str,
-    category: str,
-    slug: str | None,
-    *,
-    target_markets: Sequence[str] = (),
-) -> sqlite3.Row:
+def check_product(name: str, category: str, slug: str | None) -> str:
+    """Refuse a bad name, category or slug (400) before anything is written; return the slug."""
     if not name.strip():
         raise invalid("Product name must not be empty")
     if len(name) > MAX_NAME_CHARS or not name.isprintable():
@@ -98,6 +102,33 @@ def create_product(
     slug = slug or slugify(name)
     if not _SLUG.match(slug):
         raise invalid("slug must be lowercase letters, digits and dashes (max 100)")
+    return slug
+
+
+def check_version(number: str, release_state: str) -> None:
+    """Refuse a bad version number or a creation state past review (400)."""
+    if not _VERSION_NUMBER.fullmatch(number.strip()):
+        raise invalid(
+            "version_number must be 1 to 100 letters, digits and . _ + ~ -, starting with "
+            "a letter or digit"
+        )
+    if release_state not in CREATION_STATES:
+        raise invalid(
+            f"A version is created as {' or '.join(CREATION_STATES)}; later states are reached"
+            " through PATCH /versions/{id}/release-state"
+        )
+
+
+def create_product(
+    state: SandboxState,
+    org_id: str,
+    name: str,
+    category: str,
+    slug: str | None,
+    *,
+    target_markets: Sequence[str] = (),
+) -> sqlite3.Row:
+    slug = check_product(name, category, slug)
     product_id = new_id()
     try:
         with state.db.tx() as conn:
@@ -129,13 +160,7 @@ def create_version(
     release_state: str = "draft",
     environment: str | None = None,
 ) -> sqlite3.Row:
-    if not _VERSION_NUMBER.fullmatch(number.strip()):
-        raise invalid(
-            "version_number must be 1 to 100 letters, digits and . _ + ~ -, starting with "
-            "a letter or digit"
-        )
-    if release_state not in RELEASE_STATES:
-        raise invalid(f"release_state must be one of {', '.join(RELEASE_STATES)}")
+    check_version(number, release_state)
     version_id = new_id()
     now = state.now_iso()
     try:
@@ -172,8 +197,8 @@ def page_params(state: SandboxState, page: int | None, per_page: int | None) -> 
     """Validated (page, per_page) with the configured default and bounds."""
     page = 1 if page is None else page
     per_page = state.settings.default_per_page if per_page is None else per_page
-    if page < 1:
-        raise invalid("page must be 1 or more")
+    if not 1 <= page <= state.settings.max_page:
+        raise invalid(f"page must be between 1 and {state.settings.max_page}")
     if not 1 <= per_page <= state.settings.max_per_page:
         raise invalid(f"per_page must be between 1 and {state.settings.max_per_page}")
     return page, per_page

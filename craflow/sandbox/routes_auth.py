@@ -77,8 +77,15 @@ def refresh(body: RefreshBody, state: StateDep) -> dict[str, Any]:
 
 @router.post("/oidc/token")
 def oidc_token(body: OidcBody, state: StateDep) -> dict[str, Any]:
-    """Sandbox only: any non-empty `github_token` is accepted for the first organisation's owner
-    (there is no GitHub to verify it against on loopback)."""
+    """Sandbox only, off unless started with `--allow-fake-oidc`: any non-empty
+    `github_token` is then accepted for the first organisation's owner (there is no
+    GitHub to verify it against on loopback). Off, the route answers 404."""
+    if not state.settings.allow_fake_oidc:
+        raise ApiError(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "OIDC exchange is off in this sandbox (start it with --allow-fake-oidc)",
+        )
     user = state.db.one("SELECT * FROM users ORDER BY rowid LIMIT 1")
     if user is None:
         raise ApiError(401, "AUTHENTICATION_REQUIRED", "No organisation to log in to")

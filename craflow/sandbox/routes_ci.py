@@ -1,6 +1,7 @@
 """The `/ci/*` surface of API-CONTRACT.md §3, keyed by product slug (or id) and version number."""
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -12,9 +13,11 @@ from craflow.sandbox.cra import cra_status, version_dict
 from craflow.sandbox.deps import PrincipalDep, StateDep
 from craflow.sandbox.errors import ApiError, invalid, not_found
 from craflow.sandbox.exports import compliance_report, latest_sbom_or_404, technical_file
-from craflow.sandbox.ingest import ingest_sbom
+from craflow.sandbox.ingest import prepare_sbom, refuse_closed_version, store_sbom
 from craflow.sandbox.release import set_release_state
 from craflow.sandbox.resources import (
+    check_product,
+    check_version,
     create_product,
     create_version,
     find_product,
@@ -26,7 +29,7 @@ from craflow.sandbox.resources import (
 from craflow.sandbox.routes_exports import zip_response
 from craflow.sandbox.scans import trigger_scan
 from craflow.sandbox.state import SandboxState
-from craflow.sandbox.vex_docs import store_vex, vex_upload_answer
+from craflow.sandbox.vex_docs import read_vex, store_vex, vex_upload_answer
 
 router = APIRouter(prefix="/ci", tags=["ci"])
 _LOW_QUALITY = 50
@@ -44,6 +47,97 @@ def resolve(
     if version is None:
         raise not_found("Version", version_ref)
     return product, version
+
+
+@dataclass(frozen=True)
+class _UploadPlan:
+    """What an upload will find or create, checked before anything is written."""
+
+    product: sqlite3.Row | None  # None: create it
+    product_ref: str
+    category: str
+    target_markets: tuple[str, ...]
+    version: sqlite3.Row | None  # None: create it
+    version_number: str
+    release_state: str
+
+
+def _plan_upload(
+    state: SandboxState,
+    principal: Principal,
+    product_ref: str,
+    version_ref: str,
+    *,
+    create_product: bool,
+    create_version: bool,
+    target_markets: str | None,
+    category: str,
+    release_state: str,
+) -> _UploadPlan:
+    """Resolve or validate product and version; 400/403/404/409 before any write."""
+    markets: tuple[str, ...] = ()
+    try:
+        product_row: sqlite3.Row | None = find_product(state, principal.org_id, product_ref)
+    except ApiError:
+        if not create_product or is_uuid(product_ref):
+            raise
+        principal.require("product:write")
+        if not (target_markets or "").strip():
+            raise invalid("A new product needs target_markets") from None
+        check_product(product_ref, category, slugify(product_ref))
+        markets = tuple(parse_markets(target_markets))
+        product_row = None
+    version_row = (
+        None if product_row is None else find_version_by_number(state, product_row, version_ref)
+    )
+    if version_row is None:
+        if not create_version:
+            raise not_found("Version", version_ref)
+        principal.require("version:write")
+        check_version(version_ref, release_state)
+    else:
+        refuse_closed_version(version_row)
+    return _UploadPlan(
+        product_row, product_ref, category, markets, version_row, version_ref, release_state
+    )
+
+
+def _carry_out(
+    state: SandboxState, principal: Principal, plan: _UploadPlan, environment: str | None
+) -> tuple[sqlite3.Row, sqlite3.Row]:
+    """Create what the plan says is missing; a concurrent creator's row is taken as found."""
+    product_row = plan.product
+    if product_row is None:
+        try:
+            product_row = create_product(
+                state,
+                principal.org_id,
+                plan.product_ref,
+                plan.category,
+                slugify(plan.product_ref),
+                target_markets=plan.target_markets,
+            )
+        except ApiError as exc:
+            if exc.status_code != 409:
+                raise
+            product_row = find_product(state, principal.org_id, plan.product_ref)
+    version_row = plan.version
+    if version_row is None:
+        try:
+            version_row = create_version(
+                state,
+                principal.org_id,
+                product_row,
+                number=plan.version_number,
+                release_state=plan.release_state,
+                environment=environment,
+            )
+        except ApiError as exc:
+            found = find_version_by_number(state, product_row, plan.version_number)
+            if exc.status_code != 409 or found is None:
+                raise
+            version_row = found
+    return product_row, version_row
 
 
 @router.post("/upload", status_code=201)
@@ -70,57 +164,33 @@ def upload(
             f"artifact_type '{artifact_type}' is not supported by the sandbox (sbom, vex)"
         )
     warnings: list[str] = []
-    product_created = version_created = False
-    try:
-        product_row = find_product(state, principal.org_id, product)
-    except ApiError:
-        if not _true(create_product_flag) or is_uuid(product):
-            raise
-        principal.require("product:write")
-        if not (target_markets or "").strip():
-            raise invalid("A new product needs target_markets") from None
-        product_row = create_product(
-            state,
-            principal.org_id,
-            product,
-            category or "default",
-            slugify(product),
-            target_markets=parse_markets(target_markets),
-        )
-        product_created = True
-    version_row = find_version_by_number(state, product_row, version)
-    if version_row is None:
-        if not _true(create_version_flag):
-            raise not_found("Version", version)
-        principal.require("version:write")
-        version_row = create_version(
-            state,
-            principal.org_id,
-            product_row,
-            number=version,
-            release_state=release_state or "draft",
-            environment=environment,
-        )
-        version_created = True
-    if artifact_type == "vex":
-        vex = store_vex(
-            state,
-            principal.org_id,
-            version_row,
-            source=file.file,
-            filename=file.filename or "vex.json",
-            content_type=file.content_type or "application/json",
-        )
-        status = cra_status(state, product_row, version_row)
-        return vex_upload_answer(vex, status, version_row, (product_created, version_created))
-    row, parsed = ingest_sbom(
+    plan = _plan_upload(
         state,
-        principal.org_id,
-        version_row,
+        principal,
+        product,
+        version,
+        create_product=_true(create_product_flag),
+        create_version=_true(create_version_flag),
+        target_markets=target_markets,
+        category=category or "default",
+        release_state=release_state or "draft",
+    )
+    if artifact_type == "vex":
+        return _upload_vex(state, principal, plan, file, environment)
+    prepared = prepare_sbom(
+        state,
         source=file.file,
         filename=file.filename or "sbom",
         content_type=file.content_type or "application/octet-stream",
     )
+    try:
+        product_row, version_row = _carry_out(state, principal, plan, environment)
+        row = store_sbom(state, principal.org_id, version_row, prepared)
+    except BaseException:
+        state.blobs.discard(prepared.staged)
+        raise
+    parsed = prepared.parsed
+    product_created, version_created = plan.product is None, plan.version is None
     if parsed.quality_score < _LOW_QUALITY:
         warnings.append(f"SBOM quality score is low ({parsed.quality_score}/100)")
     if supersedes:
@@ -160,6 +230,27 @@ def upload(
         "cra_status": status["cra_status"],
         "cra_missing_items": status["cra_missing_items"],
     }
+
+
+def _upload_vex(
+    state: SandboxState,
+    principal: Principal,
+    plan: _UploadPlan,
+    file: UploadFile,
+    environment: str | None,
+) -> dict[str, Any]:
+    """Store a VEX document on the version (statuses are not changed by it)."""
+    checked = read_vex(
+        state,
+        source=file.file,
+        filename=file.filename or "vex.json",
+        content_type=file.content_type or "application/json",
+    )
+    product_row, version_row = _carry_out(state, principal, plan, environment)
+    vex = store_vex(state, principal.org_id, version_row, checked)
+    status = cra_status(state, product_row, version_row)
+    created = (plan.product is None, plan.version is None)
+    return vex_upload_answer(vex, status, version_row, created)
 
 
 @router.get("/status")

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from craflow.sandbox.cra import vulnerability_dict
 from craflow.sandbox.deps import PrincipalDep, StateDep
-from craflow.sandbox.errors import ApiError, invalid, not_found
+from craflow.sandbox.errors import ApiError, check_notes, invalid, not_found
 from craflow.sandbox.resources import envelope, page_params
 
 router = APIRouter(tags=["vulnerabilities"])
@@ -115,6 +115,7 @@ def triage(
     principal.require("vuln:write")
     if body.status is not None and body.status not in STATUSES:
         raise invalid(f"status must be one of {', '.join(STATUSES)}")
+    check_notes(state, body.notes)
     row = state.db.one(
         "SELECT * FROM vulnerabilities WHERE id = ? AND org_id = ?", (vuln_id, principal.org_id)
     )

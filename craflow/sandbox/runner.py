@@ -55,6 +55,8 @@ class SandboxServer:
         data_dir: Path | None,
         api_key: str | None,
         osv_paths: Sequence[Path],
+        *,
+        reset: bool = False,
     ) -> None:
         self.settings = settings
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -71,7 +73,7 @@ class SandboxServer:
         )
         self.data_dir: Path = data_dir if data_dir is not None else Path(str(self._tmp))
         try:
-            self.state = open_state(settings, self.data_dir, tuple(osv_paths))
+            self.state = open_state(settings, self.data_dir, tuple(osv_paths), reset=reset)
             seeded = seed_default(self.state, api_key)
         except BaseException:
             self.sock.close()
@@ -145,6 +147,7 @@ def start_sandbox(
     osv_paths: Sequence[Path] = (),
     jwt_ttl_seconds: int = 900,
     max_upload_bytes: int = 50 * 2**20,
+    allow_fake_oidc: bool = False,
 ) -> Iterator[RunningSandbox]:
     """Serve a sandbox on a loopback port in a background thread; stop it on exit."""
     settings = SandboxSettings(
@@ -154,6 +157,7 @@ def start_sandbox(
         rate_scale=rate_scale,
         jwt_ttl_seconds=jwt_ttl_seconds,
         max_upload_bytes=max_upload_bytes,
+        allow_fake_oidc=allow_fake_oidc,
     )
     server = SandboxServer(settings, data_dir, api_key, osv_paths)
     try:

@@ -8,6 +8,7 @@ technical file under `vex/`; it never changes a finding's status by itself.
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from craflow.sandbox.errors import invalid
@@ -43,22 +44,35 @@ def vex_format(data: bytes, max_depth: int) -> str:
     )
 
 
-def store_vex(
-    state: SandboxState,
-    org_id: str,
-    version: sqlite3.Row,
-    *,
-    source: BinaryIO,
-    filename: str,
-    content_type: str,
-) -> sqlite3.Row:
-    """Check and keep one VEX document on *version*; nothing is stored when it is refused."""
+@dataclass(frozen=True)
+class CheckedVex:
+    """A VEX upload read whole and recognised, not yet stored."""
+
+    data: bytes
+    format: str
+    sha256: str
+    size: int
+    filename: str
+    content_type: str
+
+
+def read_vex(
+    state: SandboxState, *, source: BinaryIO, filename: str, content_type: str
+) -> CheckedVex:
+    """Read and recognise one VEX upload (400 when it is not VEX); nothing is written."""
     staged = state.blobs.stage(source, state.settings.max_upload_bytes)
     try:
         data = staged.tmp_path.read_bytes()
     finally:
         state.blobs.discard(staged)
     fmt = vex_format(data, state.settings.max_json_depth)
+    return CheckedVex(data, fmt, staged.sha256, staged.size, filename, content_type)
+
+
+def store_vex(
+    state: SandboxState, org_id: str, version: sqlite3.Row, checked: CheckedVex
+) -> sqlite3.Row:
+    """Keep a checked VEX document byte for byte on *version*."""
     vex_id = new_id()
     with state.db.tx() as conn:
         conn.execute(
@@ -68,19 +82,19 @@ def store_vex(
                 vex_id,
                 org_id,
                 version["id"],
-                safe_filename(filename),
-                content_type,
-                fmt,
-                staged.sha256,
-                staged.size,
-                data,
+                safe_filename(checked.filename),
+                checked.content_type,
+                checked.format,
+                checked.sha256,
+                checked.size,
+                checked.data,
                 state.now_iso(),
             ),
         )
     state.audit(
         org_id,
         "vex.uploaded",
-        {"vex_id": vex_id, "sha256": staged.sha256, "format": fmt},
+        {"vex_id": vex_id, "sha256": checked.sha256, "format": checked.format},
         product_id=version["product_id"],
         version_id=version["id"],
     )

@@ -203,6 +203,23 @@ def generate_sbom(
     )
 
 
+_SUFFIX_FORMATS: dict[str, Format] = {".json": "json", ".xml": "xml"}
+
+
+def format_from_name(path: Path) -> Format | None:
+    """The encoding a file name asks for (`bom.cdx.json` -> json, `bom.xml` -> xml), as
+    cyclonedx-cli infers it; None when the suffix says nothing."""
+    return _SUFFIX_FORMATS.get(Path(path).suffix.lower())
+
+
+def output_format(out: Path, fmt: Format | None) -> Format | None:
+    """The requested encoding, else the one *out*'s name implies; a contradiction is refused."""
+    implied = format_from_name(out)
+    if fmt is not None and implied is not None and fmt != implied:
+        raise SbomFormatError(f"--format {fmt} contradicts the output name {Path(out).name}")
+    return fmt or implied
+
+
 def convert_sbom(
     path: Path,
     out: Path,
@@ -216,7 +233,7 @@ def convert_sbom(
     doc = read_sbom(Path(path), max_bytes=max_bytes, max_depth=max_depth)
     if doc.format != "cyclonedx" or doc.bom is None:
         raise SbomFormatError(f"{path}: only CycloneDX can be converted (this is SPDX)")
-    encoding: Format = fmt or doc.encoding
+    encoding: Format = output_format(out, fmt) or doc.encoding
     compositions = None
     if doc.encoding == "json" and spec != "1.2":
         raw = load_file(Path(path), max_bytes=max_bytes, max_depth=max_depth).json

@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from craflow.sandbox.runner import RunningSandbox
+from tests.fixtures.sandbox import SandboxFactory
 from tests.integration.sandbox.helpers import client, control, new_version, raw
 
 pytestmark = pytest.mark.integration
@@ -132,7 +133,8 @@ def test_scopes_name_the_missing_one_and_tenants_are_isolated(sandbox: RunningSa
         assert_error(api.post("/organisations", json={"name": "x"}), 403, "INSUFFICIENT_SCOPE")
 
 
-def test_oidc_exchange_gives_a_usable_token(sandbox: RunningSandbox) -> None:
+def test_oidc_exchange_gives_a_usable_token(sandbox_factory: SandboxFactory) -> None:
+    sandbox = sandbox_factory(allow_fake_oidc=True)
     with raw(sandbox) as http:
         assert http.post("/api/v1/oidc/token", json={"github_token": ""}).status_code == 422
         token = http.post("/api/v1/oidc/token", json={"github_token": "gh-token"}).json()

@@ -101,7 +101,7 @@ def test_compare_two_real_sboms_and_export(sandbox: RunningSandbox) -> None:
         assert diff["changes"]["removed"][0]["name"] == dropped["name"]
         assert diff["changes"]["modified"][0]["new_version"] == "9.9.9"
         assert diff["changes"]["modified"][0]["name"] == bumped["name"]
-        assert "PYSEC-2018-28" in diff["vulnerability_diff"]["new_ids"]
+        assert "GHSA-x84v-xcm2-53pg" in diff["vulnerability_diff"]["new_ids"]
         same = api.post(
             "/comparison/versions",
             json={
@@ -142,7 +142,7 @@ def test_compare_two_real_sboms_and_export(sandbox: RunningSandbox) -> None:
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
         html = api.get(f"/exports/sboms/{sbom_id}/compliance-report", params={"format": "html"})
-        assert "PYSEC-2018-28" in html.text
+        assert "GHSA-x84v-xcm2-53pg" in html.text
         assert (
             api.get(
                 f"/exports/sboms/{sbom_id}/compliance-report", params={"format": "doc"}

@@ -145,4 +145,4 @@ def test_spdx_json_is_ingested_and_scanned(sandbox: RunningSandbox) -> None:
             v["vuln_id"]
             for v in api.get("/vulnerabilities", params={"version_id": version_id}).json()["items"]
         }
-        assert "PYSEC-2018-28" in ids
+        assert "GHSA-x84v-xcm2-53pg" in ids

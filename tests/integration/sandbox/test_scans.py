@@ -43,14 +43,14 @@ def test_scan_finds_the_real_requests_advisory(sandbox: RunningSandbox) -> None:
         status = wait_scan(api, version_id)
         assert status["scan_state"] == "completed"
         vulns = api.get("/vulnerabilities", params={"version_id": version_id}).json()["items"]
-        advisory = next(v for v in vulns if v["vuln_id"] == "PYSEC-2018-28")
+        advisory = next(v for v in vulns if v["vuln_id"] == "GHSA-x84v-xcm2-53pg")
         assert "CVE-2018-18074" in advisory["aliases"]
         assert advisory["component"] == {
             "name": "requests",
             "version": "2.19.0",
             "purl": "pkg:pypi/requests@2.19.0",
         }
-        assert advisory["severity"] == "unknown"
+        assert (advisory["severity"], advisory["cvss_score"]) == ("high", 7.5)
         assert advisory["fixed_versions"] == ["2.20.0"]
         assert advisory["status"] == "open"
         assert status["vulnerability_summary"]["total"] == len(vulns)

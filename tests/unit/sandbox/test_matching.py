@@ -60,14 +60,34 @@ def vulndb() -> VulnDb:
     return db
 
 
-def test_bundled_pypi_advisory_matches_requests_2_19_0(vulndb: VulnDb) -> None:
+def test_bundled_advisories_match_requests_2_19_0_once_with_a_rating(vulndb: VulnDb) -> None:
+    # PYSEC-2018-28 (PyPA, no CVSS) and GHSA-x84v-xcm2-53pg (GitHub, CVSS 7.5) are one flaw
     findings = vulndb.match([Component("requests", "2.19.0", "pkg:pypi/requests@2.19.0")])
     by_id = {f.vuln_id: f for f in findings}
-    assert "PYSEC-2018-28" in by_id
-    assert "CVE-2018-18074" in by_id["PYSEC-2018-28"].aliases
-    assert "2.20.0" in by_id["PYSEC-2018-28"].fixed_versions
+    flaw = by_id["GHSA-x84v-xcm2-53pg"]
+    assert {"CVE-2018-18074", "PYSEC-2018-28"} <= set(flaw.aliases)
+    assert (flaw.severity, flaw.cvss_score) == ("high", 7.5)
+    assert "2.20.0" in flaw.fixed_versions
+    assert "PYSEC-2018-28" not in by_id
+    assert sum("CVE-2018-18074" in (f.vuln_id, *f.aliases) for f in findings) == 1
     fixed = vulndb.match([Component("requests", "2.20.0", "pkg:pypi/requests@2.20.0")])
-    assert "PYSEC-2018-28" not in {f.vuln_id for f in fixed}
+    assert "GHSA-x84v-xcm2-53pg" not in {f.vuln_id for f in fixed}
+
+
+def test_bundled_github_advisories_rate_the_demo_packages(vulndb: VulnDb) -> None:
+    demo = [
+        Component("requests", "2.19.0", "pkg:pypi/requests@2.19.0"),
+        Component("urllib3", "1.23", "pkg:pypi/urllib3@1.23"),
+        Component("idna", "2.7", "pkg:pypi/idna@2.7"),
+        Component("certifi", "2018.4.16", "pkg:pypi/certifi@2018.4.16"),
+    ]
+    findings = vulndb.match(demo)
+    rated = {f.vuln_id: f.severity for f in findings if f.severity != "unknown"}
+    assert rated["GHSA-mh33-7rrq-662w"] == "high"  # urllib3 CVE-2019-11324
+    assert rated["GHSA-xqr8-7jwr-rhp7"] == "high"  # certifi CVE-2023-37920
+    assert "critical" not in rated.values()  # the demo's 1.0.0 is blocked as high (exit 11)
+    pyyaml = vulndb.match([Component("PyYAML", "5.3", "pkg:pypi/pyyaml@5.3")])
+    assert "critical" in {f.severity for f in pyyaml}
 
 
 def test_kev_listed_alias_flags_the_finding(vulndb: VulnDb) -> None:

@@ -1,0 +1,92 @@
+"""Where a `craflow` process keeps Prefect's run records when no Prefect server is configured.
+
+Without `PREFECT_API_URL`, Prefect starts an ephemeral API inside the process on
+one SQLite file in `PREFECT_HOME`. Several `craflow` processes at once (a CI
+matrix on one runner) then share that file: the ephemeral servers' background
+services (the telemetry heartbeat first) hit "database is locked" and print
+~150-line tracebacks, even when every run succeeds.
+
+So each process claims a database slot of its own: `$PREFECT_HOME/craflow-ephemeral/
+slot-N/prefect.db`, held with an exclusive `flock` for the life of the process
+(the kernel releases it when the process ends, also on SIGKILL). Slots are
+reused, so a slot's migrations run once, not on every start. The telemetry
+heartbeat is switched off (an ephemeral server has nowhere to send it).
+`PREFECT_HOME` itself stays shared: persisted results and cache records (what
+makes a rerun skip a finished upload) live there, not in the database.
+
+Nothing changes when the user chose: a `PREFECT_API_URL`, a database URL, or an
+analytics setting of their own always wins. Import cost: the standard library only.
+"""
+
+import fcntl
+import os
+from collections.abc import MutableMapping, Sequence
+from pathlib import Path
+from typing import IO
+
+DB_URL_VARIABLES = (
+    "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+    "PREFECT_API_DATABASE_CONNECTION_URL",
+)
+SLOTS_FOLDER = "craflow-ephemeral"
+#: commands that run no flow in the user's Prefect home (the demo brings its own home)
+SELF_CONTAINED_COMMANDS = frozenset({"demo", "sandbox", "sbom"})
+MAX_SLOTS = 64
+
+# The lock files stay open for the life of the process: closing one releases the slot.
+_held: list[IO[bytes]] = []
+
+
+def prefect_home(environ: MutableMapping[str, str]) -> Path:
+    """Prefect's home folder as Prefect resolves it (`PREFECT_HOME`, else ~/.prefect)."""
+    configured = environ.get("PREFECT_HOME", "").strip()
+    return Path(configured).expanduser() if configured else Path.home() / ".prefect"
+
+
+def claim_slot(root: Path, max_slots: int = MAX_SLOTS) -> Path | None:
+    """Lock the first free `slot-N` folder under *root*; None when all are taken."""
+    root.mkdir(parents=True, exist_ok=True)
+    for index in range(max_slots):
+        slot = root / f"slot-{index}"
+        slot.mkdir(exist_ok=True)
+        handle = (slot / "lock").open("ab")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _held.append(handle)
+        return slot
+    return None
+
+
+def configure_ephemeral_prefect(
+    environ: MutableMapping[str, str] | None = None, argv: Sequence[str] = ()
+) -> Path | None:
+    """Give this process its own ephemeral Prefect database; return its slot (None: untouched).
+
+    Call before Prefect is imported (its settings are read at import). *argv* (the
+    command line after the program name) leaves self-contained commands alone.
+    """
+    env = os.environ if environ is None else environ
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in SELF_CONTAINED_COMMANDS:
+        return None
+    if env.get("PREFECT_API_URL", "").strip():
+        return None  # a real server keeps the records
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if any(env.get(name, "").strip() for name in DB_URL_VARIABLES):
+        return None
+    try:
+        slot = claim_slot(prefect_home(env) / SLOTS_FOLDER)
+    except OSError:
+        return None  # an unwritable home: Prefect reports it in its own words
+    if slot is not None:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{slot / 'prefect.db'}"
+    return slot
+
+
+def release_slots() -> None:
+    """Unlock every slot this process holds (tests; a process exit does it anyway)."""
+    while _held:
+        _held.pop().close()
