@@ -11,43 +11,44 @@ with no polling and no retry storms. A process that dies after reserving wastes 
 `observe` turns a server's "nothing left until T" (`X-RateLimit-Remaining: 0` with a
 reset, or `Retry-After`) into a hold: the shared TAT moves to T for every process.
 
+`throttled` (the client calls it on every 429: `AdaptivePacer`) adapts the shared pace
+like the local pacer does (craflow/api/smooth.py), stored in Redis so a 429 seen by any
+process slows every process: a 429 without `Retry-After` first widens the shared jitter
+allowance (+2 ms, doubling, up to a cap); one with `Retry-After` (or at the cap) cuts the
+pace to `decrease` x, which recovers by `recover_per_second` of the rate per second (to
+95 % of the pace of the 429, then 1 %/s), never above the configured rate. What was
+learned expires from Redis after `memory_seconds` without a 429.
+
 When Redis fails, the budget warns once and paces through the per-process `fallback`.
 """
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import redis
 
-from craflow.api.ratelimit import Pacer, reset_at
+from craflow.api.ratelimit import AdaptivePacer, Pacer, reset_at
+from craflow.budget import scripts
 
 logger = logging.getLogger("craflow.budget")
 
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(tat, now)
-local after = slot + tonumber(ARGV[1])
-local ttl = math.ceil((after - now) / 1000) + 60000
-redis.call('SET', KEYS[1], string.format('%d', after), 'PX', ttl)
-return slot - now
-"""
-
-_HOLD = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local after = math.max(tat, now + tonumber(ARGV[1]))
-local ttl = math.ceil((after - now) / 1000) + 60000
-redis.call('SET', KEYS[1], string.format('%d', after), 'PX', ttl)
-return after - now
-"""
-
 _MICROS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """How the shared pace adapts to 429s (the local pacer's settings, `CRAFLOW_RATE_*`)."""
+
+    decrease: float = 0.8
+    recover_per_second: float = 0.05
+    jitter_seconds: float = 0.002
+    max_jitter_seconds: float = 0.05
+    memory_seconds: float = 3600.0
 
 
 class RedisBudget:
@@ -61,6 +62,7 @@ class RedisBudget:
         intervals: Mapping[str, float],
         fallback: Pacer,
         hold_cap_seconds: float = 300.0,
+        adapt: "Adaptation | None" = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -73,9 +75,17 @@ class RedisBudget:
         self._hold_cap = hold_cap_seconds
         self._clock = clock
         self._sleep = sleep
-        self._reserve = client.register_script(_RESERVE)
-        self._hold = client.register_script(_HOLD)
+        self._adapt = adapt or Adaptation()
+        self._reserve = client.register_script(scripts.RESERVE)
+        self._hold = client.register_script(scripts.HOLD)
+        self._throttled = client.register_script(scripts.THROTTLED)
+        self._mine = threading.local()  # per thread: the slot of its last request per bucket
         self.degraded = False
+
+    def _shared_args(self, bucket: str) -> list[float]:
+        interval = self._intervals[bucket]
+        jitter = round(min(self._adapt.jitter_seconds * _MICROS, interval / 2))
+        return [interval, jitter, self._adapt.recover_per_second]
 
     def key(self, bucket: str) -> str:
         """The Redis key of a bucket's schedule."""
@@ -86,13 +96,51 @@ class RedisBudget:
             self._fallback.acquire(bucket)
             return
         try:
-            micros = int(self._reserve(keys=[self.key(bucket)], args=[self._intervals[bucket]]))
+            wait, slot = self._reserve(
+                keys=[self.key(bucket), self.key(bucket) + ":pace"],
+                args=self._shared_args(bucket),
+            )
         except redis.RedisError as error:
             self._degrade(error)
             self._fallback.acquire(bucket)
             return
-        if micros > 0:
-            self._sleep(micros / _MICROS)
+        slots = getattr(self._mine, "slots", None)
+        if slots is None:
+            slots = self._mine.slots = {}
+        slots[bucket] = int(slot)
+        if int(wait) > 0:
+            self._sleep(int(wait) / _MICROS)
+
+    def throttled(self, bucket: str, retry_after: float | None) -> None:
+        """A 429 on *bucket*: adapt the shared pace for every process (see the module)."""
+        if self.degraded:
+            if isinstance(self._fallback, AdaptivePacer):
+                self._fallback.throttled(bucket, retry_after)
+            return
+        interval = self._intervals[bucket]
+        wait = -1 if retry_after is None else round(min(retry_after, self._hold_cap) * _MICROS)
+        sent = getattr(self._mine, "slots", {}).get(bucket, -1)
+        max_jitter = round(min(self._adapt.max_jitter_seconds * _MICROS, interval / 2))
+        try:
+            pace = self._throttled(
+                keys=[self.key(bucket), self.key(bucket) + ":pace"],
+                args=[
+                    *self._shared_args(bucket),
+                    wait,
+                    sent,
+                    max_jitter,
+                    self._adapt.decrease,
+                    round(self._adapt.memory_seconds * 1000),
+                ],
+            )
+        except redis.RedisError as error:
+            self._degrade(error)
+            return
+        logger.info(
+            "shared API budget: 429 on the %s bucket, shared pace now %.0f %% of the rate",
+            bucket,
+            int(pace) / _MICROS * 100,
+        )
 
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
         self._fallback.observe(bucket, headers)

@@ -1,5 +1,6 @@
 """Smooth, adaptive pacing against the four common limiter kinds, in virtual time."""
 
+import itertools
 import random
 
 import httpx
@@ -122,7 +123,7 @@ def test_spacing_counts_from_when_a_request_really_goes(clock: FakeClock) -> Non
     for _ in range(4):
         bucket.acquire()
         sent.append(clock.now)
-    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert min(gaps) >= 1.0
 
 
