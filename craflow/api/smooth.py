@@ -9,7 +9,9 @@ of them refuses is an even spacing at the published rate: one request every
 the turnstile sleeps until its slot, and the next slot is counted from the moment the
 request was actually let go, not from when it was planned. A thread that wakes late
 therefore delays the next request instead of bunching up with it, which is what a
-limiter without burst refuses. The spacing is the configured interval times
+limiter without burst refuses. Only while the server's `X-RateLimit-Remaining` says it
+has room (>= 1 within the last window: a window or a GCRA with burst) is the next slot
+counted from the plan, so a late wake-up is caught up instead of lost. The spacing is the configured interval times
 `1 + margin`, plus an absolute *jitter allowance* (milliseconds) for the variance
 between leaving the pacer and reaching the server's clock.
 
@@ -82,6 +84,7 @@ class SmoothBucket:
         self._mine = threading.local()
         self._next: float | None = None  # the earliest time the next request may go
         self._hold_until = float("-inf")
+        self._slack_until = float("-inf")  # until then a late request does not delay the next
         self._cut_fraction = 1.0  # the pace right after the last cut, as a fraction
         self._cut_at = float("-inf")
         self._widened_at = float("-inf")
@@ -108,8 +111,9 @@ class SmoothBucket:
                     now = self._clock()
                     slot = max(now, self._hold_until, now if self._next is None else self._next)
                     if slot <= now + _EPSILON:
-                        # counted from the moment it really goes, not from the plan
-                        self._next = now + self.interval(now)
+                        # counted from when it really goes, unless the server tells of slack
+                        start = slot if now < self._slack_until else now
+                        self._next = start + self.interval(now)
                         self._mine.sent = now  # the thread's last request: its 429 is judged by it
                         return waited
                 self._sleep(slot - now)  # re-checked after: a 429 meanwhile may hold longer
@@ -117,10 +121,14 @@ class SmoothBucket:
 
     def observe(self, remaining: int | None, reset: float | None) -> None:
         """Learn the server's count: `remaining` requests until Unix time `reset`."""
-        if remaining is None or reset is None or remaining < 0:
+        if remaining is None or remaining < 0:
             return
         with self._lock:
             now = self._clock()
+            if remaining >= 1:  # the limiter counts and has room: a late slot may catch up
+                self._slack_until = now + self.window_seconds
+            if reset is None:
+                return
             until = min(reset, now + self.window_seconds)  # never trust more than one window
             if until <= now:
                 return
@@ -136,6 +144,8 @@ class SmoothBucket:
         with self._lock:
             now = self._clock()
             sent = getattr(self._mine, "sent", None)
+            if retry_after is None:
+                self._slack_until = float("-inf")  # a limiter that says nothing: no catch-up
             stale = sent is not None and sent <= self._widened_at  # sent before a widening
             if retry_after is None and (stale or self.jitter_seconds < self._max_jitter):
                 self._hold_until = max(self._hold_until, now + self.interval(now))
