@@ -5,7 +5,8 @@ limiters of tests/chaos/limiters.py) sits in front of an API: by default a sandb
 holding a portfolio of N approved versions (default 60), or any server given with
 `--api-url` (and `--api-key`). For each limiter kind, fixed window, sliding window,
 token bucket without burst (nginx `limit_req`) and GCRA with a burst of 3, it runs one
-`sweep_flow` (default concurrency) through the proxy, with craflow told the limits through `CRAFLOW_RATE_*`, and prints
+`sweep_flow` (default concurrency) through the proxy, with craflow told the limits
+through `CRAFLOW_RATE_*`, and prints
 
     span  = first to last request through the proxy,
     bound = max over buckets of requests / rate (what the limits allow when sustained),
