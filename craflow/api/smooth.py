@@ -11,9 +11,10 @@ request was actually let go, not from when it was planned. A thread that wakes l
 therefore delays the next request instead of bunching up with it, which is what a
 limiter without burst refuses. Only while the server's `X-RateLimit-Remaining` says it
 has room (>= 1 within the last window: a window or a GCRA with burst) is the next slot
-counted from the plan, so a late wake-up is caught up instead of lost. The spacing is the configured interval times
-`1 + margin`, plus an absolute *jitter allowance* (milliseconds) for the variance
-between leaving the pacer and reaching the server's clock.
+counted from the plan, so a late wake-up is caught up instead of lost. The spacing is
+the configured interval times `1 + margin`, plus an absolute *jitter allowance*
+(milliseconds) for the variance between leaving the pacer and reaching the server's
+clock.
 
 It learns from the server:
 
