@@ -19,6 +19,12 @@ pace to `decrease` x, which recovers by `recover_per_second` of the rate per sec
 95 % of the pace of the 429, then 1 %/s), never above the configured rate. What was
 learned expires from Redis after `memory_seconds` without a 429.
 
+While the server has not told of room (`X-RateLimit-Remaining` >= 1 within the last
+minute: a window or a GCRA with burst), each send is also confirmed just before it goes
+against the last real send of any process (`:sent` key), so a process that woke late
+for its slot delays the next send instead of bunching with it: a limiter without burst
+refuses that. It costs one more Redis call per request.
+
 When Redis fails, the budget warns once and paces through the per-process `fallback`.
 """
 
@@ -38,6 +44,8 @@ from craflow.budget import scripts
 logger = logging.getLogger("craflow.budget")
 
 _MICROS = 1_000_000
+_MAX_CONFIRMS = 20  # a bound on re-checks before a send (each waits one spacing at most)
+_SLACK_SECONDS = 60.0  # a server that told of room is trusted to have it this long
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class RedisBudget:
         fallback: Pacer,
         hold_cap_seconds: float = 300.0,
         adapt: "Adaptation | None" = None,
+        confirm_sends: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -79,6 +88,9 @@ class RedisBudget:
         self._reserve = client.register_script(scripts.RESERVE)
         self._hold = client.register_script(scripts.HOLD)
         self._throttled = client.register_script(scripts.THROTTLED)
+        self._confirm = client.register_script(scripts.CONFIRM)
+        self._confirm_sends = confirm_sends
+        self._slack_until: dict[str, float] = {}  # bucket -> until when the server has room
         self._mine = threading.local()  # per thread: the slot of its last request per bucket
         self.degraded = False
 
@@ -110,6 +122,25 @@ class RedisBudget:
         slots[bucket] = int(slot)
         if int(wait) > 0:
             self._sleep(int(wait) / _MICROS)
+        if self._confirm_sends and self._clock() >= self._slack_until.get(bucket, float("-inf")):
+            self._confirm_send(bucket)
+
+    def _confirm_send(self, bucket: str) -> None:
+        """Against a limiter without room: no send closer than one spacing to the last one.
+
+        A process that wakes late for its slot sends close to the next process' slot; a
+        limiter without burst refuses that. So, as the local pacer counts from the real
+        send, each send is checked against the last real send of any process."""
+        keys = [self.key(bucket) + ":sent", self.key(bucket) + ":pace"]
+        for _ in range(_MAX_CONFIRMS):
+            try:
+                micros = int(self._confirm(keys=keys, args=self._shared_args(bucket)))
+            except redis.RedisError as error:
+                self._degrade(error)
+                return
+            if micros <= 0:
+                return
+            self._sleep(micros / _MICROS)
 
     def throttled(self, bucket: str, retry_after: float | None) -> None:
         """A 429 on *bucket*: adapt the shared pace for every process (see the module)."""
@@ -144,6 +175,10 @@ class RedisBudget:
 
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
         self._fallback.observe(bucket, headers)
+        lowered = {name.lower(): value for name, value in headers.items()}
+        remaining = lowered.get("x-ratelimit-remaining", "").strip()
+        if remaining.isdigit() and int(remaining) >= 1:  # a window or a burst: room to catch up
+            self._slack_until[bucket] = self._clock() + _SLACK_SECONDS
         if self.degraded:
             return
         hold = self._hold_seconds(headers)

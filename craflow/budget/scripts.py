@@ -103,3 +103,22 @@ end
 return math.floor(fraction(p, now, recover) * 1000000)
 """
 )
+
+#: Just before sending, after sleeping to the reserved slot. KEYS: sent key, pace key.
+#: ARGV: interval, jitter, recover. Returns 0 (go: recorded as the last send) or the µs
+#: still to wait because another process sent less than one spacing ago (it woke late).
+CONFIRM = (
+    _PACE
+    + """
+local now = now_micros()
+local interval, jitter, recover = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local p = learned(KEYS[2], jitter)
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local earliest = last + spacing(p, now, interval, recover)
+if last > 0 and now < earliest then
+  return math.ceil(earliest - now)
+end
+redis.call('SET', KEYS[1], string.format('%d', now), 'PX', 600000)
+return 0
+"""
+)

@@ -36,6 +36,7 @@ def _budget(client: redis.Redis, prefix: str, waits: list[float]) -> RedisBudget
         key_prefix=prefix,
         intervals={"read": HOUR, "write": HOUR},
         fallback=NoPacing(),
+        confirm_sends=False,  # the slot arithmetic alone (waits are not really slept)
         sleep=waits.append,
     )
 
@@ -86,6 +87,7 @@ def _adaptive(
         intervals={"read": interval},
         fallback=NoPacing(),
         adapt=Adaptation(jitter_seconds=0.0, max_jitter_seconds=0.004, decrease=0.5),
+        confirm_sends=False,
         sleep=waits.append,
     )
 
@@ -123,3 +125,28 @@ def test_a_429_with_retry_after_cuts_the_shared_pace_never_above_the_rate(
     # one second after the cut the pace is min(0.5 + 5 %, 95 % + 1 %, 1) = 0.55
     assert waits_b[1] - waits_b[0] == pytest.approx(1.0 / 0.55, abs=0.05)
     assert client.pttl(f"{prefix}:read:pace") > 0  # forgotten after a while
+
+
+def test_a_send_is_confirmed_against_the_last_real_send_of_any_process(
+    client: redis.Redis, prefix: str
+) -> None:
+    """A process that wakes for its slot while another just sent waits one more spacing."""
+    waits_a: list[float] = []
+    waits_b: list[float] = []
+    first = RedisBudget(
+        client, key_prefix=prefix, intervals={"read": HOUR}, fallback=NoPacing(),
+        sleep=waits_a.append,
+    )  # fmt: skip
+    second = RedisBudget(
+        client, key_prefix=prefix, intervals={"read": HOUR}, fallback=NoPacing(),
+        sleep=waits_b.append,
+    )  # fmt: skip
+    first.acquire("read")  # sent now: recorded as the last real send
+    assert waits_a == []
+    second.acquire("read")  # its slot is an hour on; (not really slept) then confirmed:
+    assert waits_b[0] == pytest.approx(HOUR, abs=5)
+    assert waits_b[1] == pytest.approx(HOUR, abs=5)  # the last real send was just now
+    second.observe("read", {"X-RateLimit-Remaining": "7"})  # a server with room: no confirm
+    waits_b.clear()
+    second.acquire("read")
+    assert len(waits_b) == 1
