@@ -257,8 +257,10 @@ class ScanPoller:
         # without history: the steady period from the start (no 0.5 s, 1 s ramp: that is
         # what cost 0.54-0.78 polls/s), the first wait 1-2 periods so the phase is random
         # (a scan's end is not always met at the same point of the period) at no extra poll
+        # (a schedule without jitter asks for exact waits: no random phase then)
+        phase = _COLD_PHASE if schedule.jitter > 0 else 0.0
         paced = replace(
-            schedule, initial=steady, cap=steady, multiplier=1.0, jitter=0.0, phase=_COLD_PHASE
+            schedule, initial=steady, cap=steady, multiplier=1.0, jitter=0.0, phase=phase
         )
         scopes: list[str] = []
 

@@ -148,3 +148,12 @@ def test_one_learned_duration_is_enough_to_poll_near_the_end(tmp_path: Path) -> 
     other = ScanHistory(tmp_path / "other")
     other.record("scope", 300.0)
     assert other.expected("scope") == Expected(earliest=285.0, latest=315.0)  # +- 5 %
+
+
+def test_a_schedule_without_jitter_gets_exact_steady_waits() -> None:
+    clock = FakeClock()
+    result = ScanPoller(None, "u", 2.0).wait(
+        Scan(clock, 5.0), PollSchedule(jitter=0), clock=clock, sleep=clock.sleep
+    )
+    assert result.done
+    assert clock.sleeps == [2.0, 2.0, 2.0]
