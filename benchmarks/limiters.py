@@ -1,11 +1,12 @@
 """craflow's pacing against four kinds of rate limiter: span / bound and 429s per kind.
 
-A loopback limiting proxy (this file, with the limiters of tests/chaos/limiters.py) sits
-in front of an API: by default a sandbox holding a portfolio of N approved versions
-(default 60), or any server given with `--api-url` (and `--api-key`). For each limiter
-kind, fixed window, sliding window, token bucket without burst (nginx `limit_req`) and
-GCRA with a burst of 3, it runs one `sweep_flow` (default concurrency) through the proxy,
-with craflow told the limits through `CRAFLOW_RATE_*`, and prints
+A loopback limiting proxy (benchmarks/limiting_proxy.py, a process of its own, with the
+limiters of tests/chaos/limiters.py) sits in front of an API: by default a sandbox
+holding a portfolio of N approved versions (default 60), or any server given with
+`--api-url` (and `--api-key`). For each limiter kind, fixed window, sliding window,
+token bucket without burst (nginx `limit_req`) and GCRA with a burst of 3, it runs one
+`sweep_flow` (default concurrency) through the proxy, with craflow told the limits
+through `CRAFLOW_RATE_*`, and prints
 
     span  = first to last request through the proxy,
     bound = max over buckets of requests / rate (what the limits allow when sustained),
@@ -16,20 +17,26 @@ Goal: ratio <= 1.10 (stretch 1.03) and 0 x 429 for every kind. Run by hand, not 
 
     .venv/bin/python benchmarks/limiters.py [--versions 60] [--read-per-second 25]
         [--write-per-second 5] [--api-url URL --api-key KEY]
+
+`--processes N [--pacer shared|local] [--requests-per-process 100]` measures the shared
+API budget instead: N processes (benchmarks/shared_budget.py) send GETs through each
+limiter kind, pacing through the Redis budget (`shared`, needs Redis; the keys are
+under a fresh prefix that expires) or each alone (`local`); no sweep, no Prefect.
 """
 
 # ruff: noqa: E402  (PREFECT_HOME must be set before Prefect is imported)
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 _HOME = tempfile.mkdtemp(prefix="craflow-bench-prefect-")
@@ -39,124 +46,74 @@ os.environ.pop("PREFECT_API_URL", None)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
 from benchmarks.sweep_rate import API_KEY, build_portfolio
-from craflow.api.ratelimit import bucket_for
 from craflow.api.registry import forget_pacers
 from craflow.sandbox.runner import start_sandbox
 from flows.sweep import sweep_flow
-from tests.chaos.limiters import KINDS, Limiter, make_limiter
-
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
-
-
-class LimitingProxy:
-    """Forwards to *upstream* what the per-bucket limiters admit; 429 for the rest."""
-
-    def __init__(self, upstream: str, limiters: dict[str, Limiter]) -> None:
-        self.upstream = httpx.Client(base_url=upstream.rstrip("/"), timeout=60.0)
-        self.limiters = limiters
-        self.lock = threading.Lock()
-        self.requests: Counter[str] = Counter()
-        self.limited = 0
-        self.first = self.last = 0.0
-        self.spans: dict[str, list[float]] = {}  # bucket -> [first, last] admitted
-
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
-        now = time.time()
-        bucket = bucket_for(method, path)
-        limiter = self.limiters.get(bucket)
-        allowed, extra = (True, {}) if limiter is None else limiter.admit(now)
-        with self.lock:
-            self.first = self.first or now
-            self.last = now
-            if not allowed:
-                self.limited += 1
-            else:
-                self.requests[bucket] += 1
-                self.spans.setdefault(bucket, [now, now])[1] = now
-        if not allowed:
-            return (
-                429,
-                {**extra, "Content-Type": "application/json"},
-                (b'{"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "limited"}}'),
-            )
-        sent = {k: v for k, v in headers.items() if k.lower() not in _HOP}
-        answer = self.upstream.request(method, path, headers=sent, content=body)
-        out = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
-        out = {k: v for k, v in out.items() if not k.lower().startswith("x-ratelimit")}
-        out.pop("content-encoding", None)
-        return answer.status_code, {**out, **extra}, answer.content
+from tests.chaos.limiters import KINDS
 
 
 @contextmanager
-def serve(proxy: LimitingProxy) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-        def _any(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, content = proxy.handle(
-                self.command, self.path, dict(self.headers.items()), body
-            )
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def limiting_proxy(kind: str, args: argparse.Namespace, upstream: str | None) -> Iterator[dict]:
+    """Start benchmarks/limiting_proxy.py for *kind*; yield a dict filled with its counts."""
+    command = [sys.executable, str(Path(__file__).with_name("limiting_proxy.py")), kind]
+    command += [str(int(args.read_per_second * 60)), str(int(args.write_per_second * 60))]
+    command += [upstream] if upstream else []
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdin is not None
+    counts: dict = {"url": process.stdout.readline().strip()}
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield counts
     finally:
-        server.shutdown()
-        server.server_close()
+        out, _ = process.communicate(timeout=60)  # closes its stdin: it reports and exits
+        counts.update(json.loads(out.strip().splitlines()[-1]))
 
 
-def run_kind(kind: str, upstream: str, args: argparse.Namespace, archive: Path) -> dict:
-    limiters = {
-        "read": make_limiter(kind, int(args.read_per_second * 60), start=time.time()),
-        "write": make_limiter(kind, int(args.write_per_second * 60), start=time.time()),
-    }
-    proxy = LimitingProxy(upstream, limiters)
-    forget_pacers()  # each kind starts from the configured rate, as a fresh process would
-    with serve(proxy) as url:
-        os.environ["CRA_EVIDENCE_URL"] = url
-        state = sweep_flow(export=archive.as_uri(), return_state=True)
-    span = proxy.last - proxy.first
-    bound = max(
-        proxy.requests["read"] / args.read_per_second,
-        proxy.requests["write"] / args.write_per_second,
-    )
-    # the pacing alone: the busiest bucket's own span against (n - 1) / rate
+def _result(kind: str, state: str, counts: dict, args: argparse.Namespace) -> dict:
+    requests = Counter(counts["requests"])
     rates = {"read": args.read_per_second, "write": args.write_per_second}
+    bound = max(requests[b] / rate for b, rate in rates.items())
+    # the pacing alone: the busiest bucket's own span against (n - 1) / rate
     pacing = max(
-        (last - first) / ((proxy.requests[b] - 1) / rates[b])
-        for b, (first, last) in proxy.spans.items()
-        if b in rates and proxy.requests[b] > 1 and proxy.requests[b] / rates[b] >= bound * 0.9
+        (last - first) / ((requests[b] - 1) / rates[b])
+        for b, (first, last) in counts["spans"].items()
+        if b in rates and requests[b] > 1 and requests[b] / rates[b] >= bound * 0.9
     )
     return {
         "pacing": pacing,
         "kind": kind,
-        "state": state.type.value,
-        "span": span,
+        "state": state,
+        "span": counts["last"] - counts["first"],
         "bound": bound,
-        "limited": proxy.limited,
-        "requests": dict(proxy.requests),
+        "limited": counts["limited"],
+        "requests": dict(requests),
     }
+
+
+def run_kind(kind: str, upstream: str, args: argparse.Namespace, archive: Path) -> dict:
+    forget_pacers()  # each kind starts from the configured rate, as a fresh process would
+    with limiting_proxy(kind, args, upstream) as counts:
+        os.environ["CRA_EVIDENCE_URL"] = counts["url"]
+        state = sweep_flow(export=archive.as_uri(), return_state=True)
+    return _result(kind, state.type.value, counts, args)
+
+
+def run_processes(kind: str, args: argparse.Namespace) -> dict:
+    """N processes of benchmarks/shared_budget.py, GETs only, through one limiter of *kind*."""
+    prefix = f"craflow:bench:{uuid.uuid4().hex}"
+    child = Path(__file__).with_name("shared_budget.py")
+    with limiting_proxy(kind, args, None) as counts:
+        env = {**os.environ, "CRA_EVIDENCE_URL": counts["url"], "CRAFLOW_BUDGET_KEY_PREFIX": prefix}
+        start_at = time.time() + 3.0 + args.processes  # every child imported by then
+        command = [sys.executable, str(child), "--requests", str(args.requests_per_process)]
+        command += ["--start-at", str(start_at), "--pacer", args.pacer]
+        children = [subprocess.Popen(command, env=env) for _ in range(args.processes)]
+        codes = [c.wait() for c in children]
+    state = "completed" if not any(codes) else f"exit {max(codes)}"
+    return _result(kind, state, counts, args)
 
 
 def main() -> None:
@@ -169,7 +126,18 @@ def main() -> None:
     parser.add_argument("--api-url", help="Put the limiters in front of this server instead.")
     parser.add_argument("--api-key", default=API_KEY)
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="N > 0: N processes send GETs through one limiter (no sweep, no Prefect).",
+    )
+    parser.add_argument("--pacer", choices=("shared", "local"), default="shared")
+    parser.add_argument("--requests-per-process", type=int, default=100)
     args = parser.parse_args()
+    if args.processes > 0:
+        main_processes(args)
+        return
 
     os.environ["CRA_EVIDENCE_API_KEY"] = args.api_key
     os.environ["CRAFLOW_RATE_READ_PER_MINUTE"] = str(int(args.read_per_second * 60))
@@ -204,6 +172,25 @@ def main() -> None:
         f"versions={args.versions} limits: read {args.read_per_second:g}/s, "
         f"write {args.write_per_second:g}/s; default concurrency"
     )
+    _table(results)
+
+
+def main_processes(args: argparse.Namespace) -> None:
+    os.environ["CRA_EVIDENCE_API_KEY"] = args.api_key
+    os.environ["CRAFLOW_RATE_READ_PER_MINUTE"] = str(int(args.read_per_second * 60))
+    results = []
+    for kind in args.kinds.split(","):
+        print(f"{args.processes} processes behind {kind} ...", flush=True)
+        results.append(run_processes(kind, args))
+    print()
+    print(
+        f"processes={args.processes} x {args.requests_per_process} GETs, pacer {args.pacer}, "
+        f"read {args.read_per_second:g}/s"
+    )
+    _table(results)
+
+
+def _table(results: list[dict]) -> None:
     print(
         f"{'limiter':<22} {'state':<10} {'span s':>7} {'bound s':>8} {'ratio':>6} "
         f"{'bucket':>6} {'429s':>5}"

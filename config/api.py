@@ -273,6 +273,24 @@ class RateLimitSettings(CraflowSettings):
             "jitter cannot bring two closer than a strict limiter accepts."
         ),
     )
+    jitter_allowance_seconds: float = Field(
+        default=0.002,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Absolute seconds added to every spacing for the variance between leaving the "
+            "pacer and reaching the server's clock; widened by 429s without Retry-After."
+        ),
+    )
+    max_jitter_allowance_seconds: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=5.0,
+        description=(
+            "Widest the jitter allowance grows; a 429 without Retry-After beyond it cuts "
+            "the pace instead."
+        ),
+    )
     decrease_factor: float = Field(
         default=0.8,
         gt=0.0,

@@ -58,3 +58,12 @@ class BudgetSettings(CraflowSettings):
         le=86_400.0,
         description="Longest pause a server's reset or Retry-After may impose on every process.",
     )
+    memory_seconds: float = Field(
+        default=3600.0,
+        ge=1.0,
+        le=7 * 86_400.0,
+        description=(
+            "How long the shared pace and jitter allowance learned from 429s are kept in "
+            "Redis after the last 429 (the pace itself recovers within seconds)."
+        ),
+    )

@@ -5,12 +5,14 @@ schedule's deadline (a deadline reached is a result, `done=False`, never an erro
 never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, expected)`:
 
 - with no expectation: `schedule.initial`, growing by `multiplier` up to `schedule.cap`
-  (the steady pace; 2 s notices a finish 1 s after it on median at 0.5 polls/s);
+  (`ScanPoller` waits 2-4 s first, a random phase, then the steady 2 s: a finish is
+  noticed 1 s after it on median at 0.5 polls/s, plus the first, immediate poll);
 - with an `Expected` duration learned from earlier scans (`ScanHistory`): few polls
   before the earliest expected end, then dense polls (`Expected.dense_seconds`) until the
   latest expected end, then waits growing with the lateness back to the steady pace. So a
   scan that ends as expected is noticed within a fraction of a second while polling stays
-  well under the read budget.
+  well under the read budget. One learned duration is enough: the window is then that
+  duration ± max(0.5 s, 5 %).
 
 `ScanHistory` keeps recent durations per scope (API URL + component-count class) in a
 small JSON file under the state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`,
@@ -45,6 +47,9 @@ _HISTORY_FILE = "scan-durations.json"
 _REAL_SLEEPS: tuple[Callable[[float], None], ...] = (time.sleep, interrupts.sleep)
 _KEEP = 20  # durations kept per scope
 _LEAD_SECONDS = 0.3  # start dense polling this much before the earliest expected end
+_ONE_SAMPLE_SECONDS = 0.5  # with one learned duration: dense this far either side of it
+_ONE_SAMPLE_FRACTION = 0.05  # ... or this fraction of it, whichever is wider
+_COLD_PHASE = 1.0  # without history: the first wait is 1-2 steady periods (random phase)
 
 
 @dataclass(frozen=True)
@@ -56,19 +61,22 @@ class PollSchedule:
     multiplier: float = 2.0
     jitter: float = 0.1
     deadline: float = 600.0
+    phase: float = 0.0  # the first wait only is lengthened by up to this fraction (random)
 
     def __post_init__(self) -> None:
         if self.initial <= 0 or self.cap < self.initial or self.multiplier < 1:
             raise ValueError("poll schedule needs 0 < initial <= cap and multiplier >= 1")
-        if not 0 <= self.jitter <= 1 or self.deadline <= 0:
-            raise ValueError("poll schedule needs 0 <= jitter <= 1 and a positive deadline")
+        if not 0 <= self.jitter <= 1 or not 0 <= self.phase <= 1 or self.deadline <= 0:
+            raise ValueError("poll schedule needs jitter and phase in [0, 1], a positive deadline")
 
     def delays(self, rand: Callable[[], float] = random.random) -> Iterator[float]:
-        """Endless waits: `min(cap, initial * multiplier**n)`, each minus up to `jitter`."""
+        """Endless waits: `min(cap, initial * multiplier**n)`, each minus up to `jitter`;
+        the first one plus up to `phase` of it (a random phase costs no extra poll)."""
         base = self.initial
+        yield base * (1.0 + self.phase * rand()) * (1.0 - self.jitter * rand())
         while True:
-            yield base * (1.0 - self.jitter * rand())
             base = min(self.cap, base * self.multiplier)
+            yield base * (1.0 - self.jitter * rand())
 
 
 @dataclass(frozen=True)
@@ -187,8 +195,11 @@ class ScanHistory:
         """The expected end of the next scan in *scope*, or None without history."""
         with self._lock:
             durations = self._load().get(scope, [])
-        if len(durations) < 2:
+        if not durations:
             return None
+        if len(durations) == 1:  # one scan seen: around it, a little either side
+            margin = max(_ONE_SAMPLE_SECONDS, _ONE_SAMPLE_FRACTION * durations[0])
+            return Expected(earliest=durations[0] - margin, latest=durations[0] + margin)
         recent = sorted(durations[-8:])
         return Expected(earliest=recent[0], latest=recent[-1])
 
@@ -243,7 +254,14 @@ class ScanPoller:
         """
         history = self.history if sleep in _REAL_SLEEPS else None
         steady = min(schedule.cap, self.steady_seconds)
-        paced = replace(schedule, initial=min(schedule.initial, steady), cap=steady)
+        # without history: the steady period from the start (no 0.5 s, 1 s ramp: that is
+        # what cost 0.54-0.78 polls/s), the first wait 1-2 periods so the phase is random
+        # (a scan's end is not always met at the same point of the period) at no extra poll
+        # (a schedule without jitter asks for exact waits: no random phase then)
+        phase = _COLD_PHASE if schedule.jitter > 0 else 0.0
+        paced = replace(
+            schedule, initial=steady, cap=steady, multiplier=1.0, jitter=0.0, phase=phase
+        )
         scopes: list[str] = []
 
         def expect(status: CraStatus) -> Expected | None:

@@ -193,6 +193,10 @@ class BucketPacer:
                 margin=settings.safety_margin,
                 decrease=settings.decrease_factor,
                 recover_per_second=settings.recover_per_second,
+                jitter_seconds=min(
+                    settings.jitter_allowance_seconds, settings.max_jitter_allowance_seconds
+                ),
+                max_jitter_seconds=settings.max_jitter_allowance_seconds,
             )
             for name, (limit, window) in sizes.items()
         }

@@ -4,25 +4,37 @@ A server may count requests in a fixed window, a sliding window, a token/leaky b
 without burst (nginx `limit_req`) or a GCRA with a small burst. The one pace that none
 of them refuses is an even spacing at the published rate: one request every
 `window / limit` seconds, never two closer together, never a burst after an idle spell.
-`SmoothBucket` hands out such slots (reserved under a lock, so concurrent threads queue
-instead of racing), with a small safety margin for network jitter.
+
+`SmoothBucket` lets one request through at a time, through a turnstile: the thread at
+the turnstile sleeps until its slot, and the next slot is counted from the moment the
+request was actually let go, not from when it was planned. A thread that wakes late
+therefore delays the next request instead of bunching up with it, which is what a
+limiter without burst refuses. Only while the server's `X-RateLimit-Remaining` says it
+has room (>= 1 within the last window: a window or a GCRA with burst) is the next slot
+counted from the plan, so a late wake-up is caught up instead of lost. The spacing is
+the configured interval times `1 + margin`, plus an absolute *jitter allowance*
+(milliseconds) for the variance between leaving the pacer and reaching the server's
+clock.
 
 It learns from the server:
 
 - `X-RateLimit-Remaining` / `X-RateLimit-Reset`: nothing left → no request before the
   reset; few left → spread them over the time until the reset (other clients may share
   the key).
-- a 429 (`throttled`): no request before its `Retry-After` (or two intervals without
-  one), and the pace drops to `decrease` times its current value, only for a request
-  sent after the last cut (one burst of 429s from concurrent requests counts once). The
+- a 429 without `Retry-After` (the limiter says nothing, like nginx): most likely two
+  arrivals came closer than the limiter's spacing through jitter, so the jitter
+  allowance widens first (doubles, at least +2 ms, up to `max_jitter_seconds` or half an
+  interval) and the
+  pace is cut only once the allowance is at its cap.
+- a 429 with `Retry-After` (or a headerless one at the cap): no request before it (one
+  interval without one), and the pace drops to `decrease` times its current value. The
   pace recovers by `recover_per_second` of the configured rate per second up to 95 % of
   the pace at which the 429 came, then by 1 % a second, never above the configured rate,
-  so a server stricter than configured is learned in a few 429s. Each cut also widens
-  the spacing for good by 2 % (at most 20 %): against a limiter without burst, the 429s
-  left at the configured rate come from network jitter bunching arrivals, and only a
-  wider spacing cures that.
+  so a server stricter than configured is learned in a few 429s.
 
-The clock and sleep are injected, so tests run in virtual time.
+Only a request let through after the last adjustment can trigger the next one, so a
+burst of 429s from requests in flight together counts once. The clock and sleep are
+injected, so tests run in virtual time.
 """
 
 import threading
@@ -30,10 +42,10 @@ import time
 from collections.abc import Callable
 
 _MIN_FRACTION = 0.05
-_WIDEN_STEP = 0.02  # each 429 signal also widens the spacing for good by this fraction
-_MAX_WIDENING = 0.2
 _CEILING_BELOW_429 = 0.95  # recover quickly only to just below where the last 429 came
 _CEILING_DRIFT_PER_SECOND = 0.01  # ... and beyond it slowly: a stricter server is learned
+_JITTER_STEP = 0.002  # seconds: the smallest widening of the jitter allowance
+_EPSILON = 1e-9
 
 
 class SmoothBucket:
@@ -49,26 +61,35 @@ class SmoothBucket:
         margin: float = 0.03,
         decrease: float = 0.8,
         recover_per_second: float = 0.05,
+        jitter_seconds: float = 0.0,
+        max_jitter_seconds: float = 0.05,
     ) -> None:
         if limit < 1 or window_seconds <= 0:
             raise ValueError("a smooth bucket needs limit >= 1 and a positive window")
         if not 0 <= margin < 1 or not 0 < decrease < 1 or recover_per_second <= 0:
             raise ValueError("a smooth bucket needs 0 <= margin < 1, 0 < decrease < 1, recovery")
+        if not 0 <= jitter_seconds <= max_jitter_seconds:
+            raise ValueError("a smooth bucket needs 0 <= jitter_seconds <= max_jitter_seconds")
         self.limit = limit
         self.window_seconds = window_seconds
         self.base_interval = window_seconds / limit * (1.0 + margin)
+        # never more than half an interval: beyond that a 429 means a stricter server
+        self._max_jitter = min(max_jitter_seconds, 0.5 * self.base_interval)
+        self.jitter_seconds = min(jitter_seconds, self._max_jitter)
         self._clock = clock
         self._sleep = sleep
         self._decrease = decrease
         self._recover = recover_per_second
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the state below (never held while sleeping)
+        self._gate = threading.Lock()  # the turnstile: one thread waits for the next slot
         self._mine = threading.local()
-        self._next: float | None = None  # the earliest time the next slot may start
+        self._next: float | None = None  # the earliest time the next request may go
         self._hold_until = float("-inf")
+        self._slack_until = float("-inf")  # until then a late request does not delay the next
         self._cut_fraction = 1.0  # the pace right after the last cut, as a fraction
         self._cut_at = float("-inf")
+        self._widened_at = float("-inf")
         self._ceiling = 1.0  # just below the pace of the last 429; drifts back up slowly
-        self._widened = 0.0  # extra spacing learned from 429s (network jitter allowance)
 
     def fraction(self, now: float | None = None) -> float:
         """The pace now, as a fraction of the configured rate (1.0 = full rate)."""
@@ -79,28 +100,36 @@ class SmoothBucket:
         return min(1.0, recovered, ceiling)
 
     def interval(self, now: float | None = None) -> float:
-        """Seconds between two requests now."""
-        return self.base_interval * (1.0 + self._widened) / self.fraction(now)
+        """Seconds between two requests now (the jitter allowance included)."""
+        return self.base_interval / self.fraction(now) + self.jitter_seconds
 
     def acquire(self) -> float:
-        """Reserve the next slot and sleep until it; return the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._hold_until, self._next if self._next is not None else now)
-            self._next = slot + self.interval(slot)
-        self._mine.slot = slot  # the thread's last request: its 429 is judged by it
-        wait = slot - now
-        if wait > 0:
-            self._sleep(wait)
-            return wait
-        return 0.0
+        """Wait for the next slot (one thread at a time); return the seconds waited."""
+        waited = 0.0
+        with self._gate:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    slot = max(now, self._hold_until, now if self._next is None else self._next)
+                    if slot <= now + _EPSILON:
+                        # counted from when it really goes, unless the server tells of slack
+                        start = slot if now < self._slack_until else now
+                        self._next = start + self.interval(now)
+                        self._mine.sent = now  # the thread's last request: its 429 is judged by it
+                        return waited
+                self._sleep(slot - now)  # re-checked after: a 429 meanwhile may hold longer
+                waited += slot - now
 
     def observe(self, remaining: int | None, reset: float | None) -> None:
         """Learn the server's count: `remaining` requests until Unix time `reset`."""
-        if remaining is None or reset is None or remaining < 0:
+        if remaining is None or remaining < 0:
             return
         with self._lock:
             now = self._clock()
+            if remaining >= 1:  # the limiter counts and has room: a late slot may catch up
+                self._slack_until = now + self.window_seconds
+            if reset is None:
+                return
             until = min(reset, now + self.window_seconds)  # never trust more than one window
             if until <= now:
                 return
@@ -112,16 +141,24 @@ class SmoothBucket:
                 self._next = max(self._next if self._next is not None else now, now + spread)
 
     def throttled(self, retry_after: float | None) -> None:
-        """A 429: hold until `retry_after` seconds from now and slow down."""
+        """A 429: widen the jitter allowance, or hold `retry_after` seconds and slow down."""
         with self._lock:
             now = self._clock()
-            interval = self.interval(now)
-            wait = retry_after if retry_after is not None else 2.0 * interval
+            sent = getattr(self._mine, "sent", None)
+            if retry_after is None:
+                self._slack_until = float("-inf")  # a limiter that says nothing: no catch-up
+            stale = sent is not None and sent <= self._widened_at  # sent before a widening
+            if retry_after is None and (stale or self.jitter_seconds < self._max_jitter):
+                self._hold_until = max(self._hold_until, now + self.interval(now))
+                if not stale:
+                    widened = max(2.0 * self.jitter_seconds, self.jitter_seconds + _JITTER_STEP)
+                    self.jitter_seconds = min(self._max_jitter, widened)
+                    self._widened_at = now
+                return
+            wait = retry_after if retry_after is not None else 2.0 * self.interval(now)
             self._hold_until = max(self._hold_until, now + wait)
-            slot = getattr(self._mine, "slot", None)
-            if slot is None or slot > self._cut_at:  # sent at the pace a 429 has not cut
+            if sent is None or sent > self._cut_at:  # sent at the pace a 429 has not cut
                 current = self.fraction(now)
                 self._ceiling = max(_MIN_FRACTION, current * _CEILING_BELOW_429)
                 self._cut_fraction = max(_MIN_FRACTION, current * self._decrease)
                 self._cut_at = now
-                self._widened = min(_MAX_WIDENING, self._widened + _WIDEN_STEP)

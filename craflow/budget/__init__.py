@@ -7,6 +7,13 @@ settings. No Prefect here.
 """
 
 from craflow.budget.choose import choose_pacer, fingerprint, pacer_for_run, under_worker
-from craflow.budget.gcra import RedisBudget
+from craflow.budget.gcra import Adaptation, RedisBudget
 
-__all__ = ["RedisBudget", "choose_pacer", "fingerprint", "pacer_for_run", "under_worker"]
+__all__ = [
+    "Adaptation",
+    "RedisBudget",
+    "choose_pacer",
+    "fingerprint",
+    "pacer_for_run",
+    "under_worker",
+]

@@ -16,7 +16,7 @@ import redis
 from config.api import API_PREFIX, ApiSettings, RateLimitSettings
 from config.budget import BudgetSettings
 from craflow.api.ratelimit import AUTH, READ, UPLOAD, WRITE, BucketPacer, NoPacing, Pacer
-from craflow.budget.gcra import RedisBudget
+from craflow.budget.gcra import Adaptation, RedisBudget
 
 logger = logging.getLogger("craflow.budget")
 
@@ -94,6 +94,18 @@ def choose_pacer(
         intervals=intervals(rates, budget.headroom),
         fallback=local,
         hold_cap_seconds=budget.hold_cap_seconds,
+        adapt=adaptation(rates, budget),
+    )
+
+
+def adaptation(rates: RateLimitSettings, budget: BudgetSettings) -> Adaptation:
+    """The shared pace adapts as the local one does (the `CRAFLOW_RATE_*` settings)."""
+    return Adaptation(
+        decrease=rates.decrease_factor,
+        recover_per_second=rates.recover_per_second,
+        jitter_seconds=min(rates.jitter_allowance_seconds, rates.max_jitter_allowance_seconds),
+        max_jitter_seconds=rates.max_jitter_allowance_seconds,
+        memory_seconds=budget.memory_seconds,
     )
 
 

@@ -11,43 +11,52 @@ with no polling and no retry storms. A process that dies after reserving wastes 
 `observe` turns a server's "nothing left until T" (`X-RateLimit-Remaining: 0` with a
 reset, or `Retry-After`) into a hold: the shared TAT moves to T for every process.
 
+`throttled` (the client calls it on every 429: `AdaptivePacer`) adapts the shared pace
+like the local pacer does (craflow/api/smooth.py), stored in Redis so a 429 seen by any
+process slows every process: a 429 without `Retry-After` first widens the shared jitter
+allowance (+2 ms, doubling, up to a cap); one with `Retry-After` (or at the cap) cuts the
+pace to `decrease` x, which recovers by `recover_per_second` of the rate per second (to
+95 % of the pace of the 429, then 1 %/s), never above the configured rate. What was
+learned expires from Redis after `memory_seconds` without a 429.
+
+While the server has not told of room (`X-RateLimit-Remaining` >= 1 within the last
+minute: a window or a GCRA with burst), each send is also confirmed just before it goes
+against the last real send of any process (`:sent` key), so a process that woke late
+for its slot delays the next send instead of bunching with it: a limiter without burst
+refuses that. It costs one more Redis call per request.
+
 When Redis fails, the budget warns once and paces through the per-process `fallback`.
 """
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import redis
 
-from craflow.api.ratelimit import Pacer, reset_at
+from craflow.api.ratelimit import AdaptivePacer, Pacer, reset_at
+from craflow.budget import scripts
 
 logger = logging.getLogger("craflow.budget")
 
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(tat, now)
-local after = slot + tonumber(ARGV[1])
-local ttl = math.ceil((after - now) / 1000) + 60000
-redis.call('SET', KEYS[1], string.format('%d', after), 'PX', ttl)
-return slot - now
-"""
-
-_HOLD = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local after = math.max(tat, now + tonumber(ARGV[1]))
-local ttl = math.ceil((after - now) / 1000) + 60000
-redis.call('SET', KEYS[1], string.format('%d', after), 'PX', ttl)
-return after - now
-"""
-
 _MICROS = 1_000_000
+_MAX_CONFIRMS = 20  # a bound on re-checks before a send (each waits one spacing at most)
+_SLACK_SECONDS = 60.0  # a server that told of room is trusted to have it this long
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """How the shared pace adapts to 429s (the local pacer's settings, `CRAFLOW_RATE_*`)."""
+
+    decrease: float = 0.8
+    recover_per_second: float = 0.05
+    jitter_seconds: float = 0.002
+    max_jitter_seconds: float = 0.05
+    memory_seconds: float = 3600.0
 
 
 class RedisBudget:
@@ -61,6 +70,8 @@ class RedisBudget:
         intervals: Mapping[str, float],
         fallback: Pacer,
         hold_cap_seconds: float = 300.0,
+        adapt: "Adaptation | None" = None,
+        confirm_sends: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -73,9 +84,20 @@ class RedisBudget:
         self._hold_cap = hold_cap_seconds
         self._clock = clock
         self._sleep = sleep
-        self._reserve = client.register_script(_RESERVE)
-        self._hold = client.register_script(_HOLD)
+        self._adapt = adapt or Adaptation()
+        self._reserve = client.register_script(scripts.RESERVE)
+        self._hold = client.register_script(scripts.HOLD)
+        self._throttled = client.register_script(scripts.THROTTLED)
+        self._confirm = client.register_script(scripts.CONFIRM)
+        self._confirm_sends = confirm_sends
+        self._slack_until: dict[str, float] = {}  # bucket -> until when the server has room
+        self._mine = threading.local()  # per thread: the slot of its last request per bucket
         self.degraded = False
+
+    def _shared_args(self, bucket: str) -> list[float]:
+        interval = self._intervals[bucket]
+        jitter = round(min(self._adapt.jitter_seconds * _MICROS, interval / 2))
+        return [interval, jitter, self._adapt.recover_per_second]
 
     def key(self, bucket: str) -> str:
         """The Redis key of a bucket's schedule."""
@@ -86,16 +108,77 @@ class RedisBudget:
             self._fallback.acquire(bucket)
             return
         try:
-            micros = int(self._reserve(keys=[self.key(bucket)], args=[self._intervals[bucket]]))
+            wait, slot = self._reserve(
+                keys=[self.key(bucket), self.key(bucket) + ":pace"],
+                args=self._shared_args(bucket),
+            )
         except redis.RedisError as error:
             self._degrade(error)
             self._fallback.acquire(bucket)
             return
-        if micros > 0:
+        slots = getattr(self._mine, "slots", None)
+        if slots is None:
+            slots = self._mine.slots = {}
+        slots[bucket] = int(slot)
+        if int(wait) > 0:
+            self._sleep(int(wait) / _MICROS)
+        if self._confirm_sends and self._clock() >= self._slack_until.get(bucket, float("-inf")):
+            self._confirm_send(bucket)
+
+    def _confirm_send(self, bucket: str) -> None:
+        """Against a limiter without room: no send closer than one spacing to the last one.
+
+        A process that wakes late for its slot sends close to the next process' slot; a
+        limiter without burst refuses that. So, as the local pacer counts from the real
+        send, each send is checked against the last real send of any process."""
+        keys = [self.key(bucket) + ":sent", self.key(bucket) + ":pace"]
+        for _ in range(_MAX_CONFIRMS):
+            try:
+                micros = int(self._confirm(keys=keys, args=self._shared_args(bucket)))
+            except redis.RedisError as error:
+                self._degrade(error)
+                return
+            if micros <= 0:
+                return
             self._sleep(micros / _MICROS)
+
+    def throttled(self, bucket: str, retry_after: float | None) -> None:
+        """A 429 on *bucket*: adapt the shared pace for every process (see the module)."""
+        if self.degraded:
+            if isinstance(self._fallback, AdaptivePacer):
+                self._fallback.throttled(bucket, retry_after)
+            return
+        interval = self._intervals[bucket]
+        wait = -1 if retry_after is None else round(min(retry_after, self._hold_cap) * _MICROS)
+        sent = getattr(self._mine, "slots", {}).get(bucket, -1)
+        max_jitter = round(min(self._adapt.max_jitter_seconds * _MICROS, interval / 2))
+        try:
+            pace = self._throttled(
+                keys=[self.key(bucket), self.key(bucket) + ":pace"],
+                args=[
+                    *self._shared_args(bucket),
+                    wait,
+                    sent,
+                    max_jitter,
+                    self._adapt.decrease,
+                    round(self._adapt.memory_seconds * 1000),
+                ],
+            )
+        except redis.RedisError as error:
+            self._degrade(error)
+            return
+        logger.info(
+            "shared API budget: 429 on the %s bucket, shared pace now %.0f %% of the rate",
+            bucket,
+            int(pace) / _MICROS * 100,
+        )
 
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
         self._fallback.observe(bucket, headers)
+        lowered = {name.lower(): value for name, value in headers.items()}
+        remaining = lowered.get("x-ratelimit-remaining", "").strip()
+        if remaining.isdigit() and int(remaining) >= 1:  # a window or a burst: room to catch up
+            self._slack_until[bucket] = self._clock() + _SLACK_SECONDS
         if self.degraded:
             return
         hold = self._hold_seconds(headers)

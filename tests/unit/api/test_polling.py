@@ -120,3 +120,40 @@ def test_virtual_time_never_touches_the_durable_history(tmp_path: Path) -> None:
         Scan(clock, 3.0), PollSchedule(jitter=0), clock=clock, sleep=clock.sleep
     )
     assert not history.path.exists()
+
+
+@pytest.mark.parametrize("seconds", [8.0, 40.0, 120.0, 600.0])
+def test_cold_poller_waits_the_steady_period_from_the_start(seconds: float) -> None:
+    """No history: no 0.5 s / 1 s ramp; the first wait has a random phase (2-4 s), then 2 s."""
+    clock = FakeClock()
+    result = ScanPoller(None, "u", 2.0).wait(
+        Scan(clock, seconds),
+        PollSchedule(initial=0.5, cap=2.0, deadline=900),
+        clock=clock,
+        sleep=clock.sleep,
+        rand=lambda: 0.5,
+    )
+    assert result.done
+    assert clock.sleeps[0] == pytest.approx(3.0)  # 1-2 periods: the phase
+    assert set(clock.sleeps[1:]) == {2.0}
+    assert result.elapsed - seconds <= 2.0
+    # the steady 0.5 polls/s plus the first, immediate poll
+    assert result.polls / result.elapsed <= 0.5 + 1.0 / seconds
+
+
+def test_one_learned_duration_is_enough_to_poll_near_the_end(tmp_path: Path) -> None:
+    history = ScanHistory(tmp_path)
+    history.record("scope", 4.0)
+    assert history.expected("scope") == Expected(earliest=3.5, latest=4.5)  # +- 0.5 s
+    other = ScanHistory(tmp_path / "other")
+    other.record("scope", 300.0)
+    assert other.expected("scope") == Expected(earliest=285.0, latest=315.0)  # +- 5 %
+
+
+def test_a_schedule_without_jitter_gets_exact_steady_waits() -> None:
+    clock = FakeClock()
+    result = ScanPoller(None, "u", 2.0).wait(
+        Scan(clock, 5.0), PollSchedule(jitter=0), clock=clock, sleep=clock.sleep
+    )
+    assert result.done
+    assert clock.sleeps == [2.0, 2.0, 2.0]
