@@ -11,7 +11,12 @@ request was actually let go, not from when it was planned. A thread that wakes l
 therefore delays the next request instead of bunching up with it, which is what a
 limiter without burst refuses. Only while the server's `X-RateLimit-Remaining` says it
 has room (>= 1 within the last window: a window or a GCRA with burst) is the next slot
-counted from the plan, so a late wake-up is caught up instead of lost. The spacing is
+counted from the plan, so a late wake-up is caught up instead of lost. In a slow bucket
+(a spacing over `GRANT_MIN_INTERVAL`, 30 s: uploads at 50 an hour are 72 s apart) a
+server that says it has room is believed: while its last `X-RateLimit-Remaining` was
+at least 2 and its reset is ahead, a request goes at once and counts one down (one is
+kept spare for a request another client has in flight). A limiter that sends no such
+header (nginx) never grants anything, so it still gets the even pace. The spacing is
 the configured interval times `1 + margin`, plus an absolute *jitter allowance*
 (milliseconds) for the variance between leaving the pacer and reaching the server's
 clock.
@@ -46,6 +51,8 @@ _CEILING_BELOW_429 = 0.95  # recover quickly only to just below where the last 4
 _CEILING_DRIFT_PER_SECOND = 0.01  # ... and beyond it slowly: a stricter server is learned
 _JITTER_STEP = 0.002  # seconds: the smallest widening of the jitter allowance
 _EPSILON = 1e-9
+#: seconds: buckets spaced wider than this may spend the room the server says it has
+GRANT_MIN_INTERVAL = 30.0
 
 
 class SmoothBucket:
@@ -90,6 +97,8 @@ class SmoothBucket:
         self._cut_at = float("-inf")
         self._widened_at = float("-inf")
         self._ceiling = 1.0  # just below the pace of the last 429; drifts back up slowly
+        self._granted = 0  # requests the server said it still takes (slow buckets only)
+        self._granted_until = float("-inf")
 
     def fraction(self, now: float | None = None) -> float:
         """The pace now, as a fraction of the configured rate (1.0 = full rate)."""
@@ -111,6 +120,8 @@ class SmoothBucket:
                 with self._lock:
                     now = self._clock()
                     slot = max(now, self._hold_until, now if self._next is None else self._next)
+                    if slot > now + _EPSILON and self._spend_grant(now):
+                        slot = now
                     if slot <= now + _EPSILON:
                         # counted from when it really goes, unless the server tells of slack
                         start = slot if now < self._slack_until else now
@@ -119,6 +130,13 @@ class SmoothBucket:
                         return waited
                 self._sleep(slot - now)  # re-checked after: a 429 meanwhile may hold longer
                 waited += slot - now
+
+    def _spend_grant(self, now: float) -> bool:
+        """Take one request of the room the server told of (caller holds the lock)."""
+        if now < self._hold_until or now >= self._granted_until or self._granted < 2:
+            return False
+        self._granted -= 1
+        return True
 
     def observe(self, remaining: int | None, reset: float | None) -> None:
         """Learn the server's count: `remaining` requests until Unix time `reset`."""
@@ -133,6 +151,8 @@ class SmoothBucket:
             until = min(reset, now + self.window_seconds)  # never trust more than one window
             if until <= now:
                 return
+            if self.base_interval > GRANT_MIN_INTERVAL:
+                self._granted, self._granted_until = remaining, until
             if remaining == 0:
                 self._hold_until = max(self._hold_until, until)
                 return
@@ -145,6 +165,7 @@ class SmoothBucket:
         with self._lock:
             now = self._clock()
             sent = getattr(self._mine, "sent", None)
+            self._granted = 0  # whatever the server said before, it is full now
             if retry_after is None:
                 self._slack_until = float("-inf")  # a limiter that says nothing: no catch-up
             stale = sent is not None and sent <= self._widened_at  # sent before a widening

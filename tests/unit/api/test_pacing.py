@@ -192,3 +192,43 @@ def test_one_pacer_per_url_and_key_across_the_process() -> None:
     with CraEvidenceClient(settings) as one, CraEvidenceClient(settings) as two:
         assert one.pacer is two.pacer is first
     forget_pacers()
+
+
+def _upload_bucket(clock: FakeClock) -> SmoothBucket:
+    """The contract's upload bucket: 50 an hour, 72 s apart when nothing is known."""
+    return SmoothBucket(50, 3600.0, clock=clock, sleep=clock.sleep, margin=0.0)
+
+
+def test_a_slow_bucket_spends_the_room_the_server_says_it_has(clock: FakeClock) -> None:
+    bucket = _upload_bucket(clock)
+    bucket.acquire()  # the SBOM upload
+    bucket.observe(49, clock.now + 1800.0)
+    bucket.acquire()  # the VEX upload of the same release: no 72 s wait
+    assert clock.sleeps == []
+    bucket.observe(1, clock.now + 60.0)  # one left: kept for a client with one in flight
+    bucket.acquire()
+    assert clock.sleeps == [pytest.approx(72.0)]
+
+
+def test_a_slow_bucket_without_headers_keeps_the_even_pace(clock: FakeClock) -> None:
+    bucket = _upload_bucket(clock)
+    bucket.acquire()
+    bucket.acquire()  # nginx-style: the limiter says nothing, so nothing is granted
+    assert clock.sleeps == [pytest.approx(72.0)]
+
+
+def test_a_429_takes_back_what_the_server_granted(clock: FakeClock) -> None:
+    bucket = _upload_bucket(clock)
+    bucket.acquire()
+    bucket.observe(49, clock.now + 1800.0)
+    bucket.throttled(30.0)
+    bucket.acquire()
+    assert clock.sleeps[0] >= 30.0
+
+
+def test_a_fast_bucket_is_never_granted_a_burst(clock: FakeClock) -> None:
+    bucket = SmoothBucket(300, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
+    bucket.acquire()
+    bucket.observe(299, clock.now + 60.0)
+    bucket.acquire()
+    assert clock.sleeps == [pytest.approx(0.2)]
