@@ -77,7 +77,7 @@ from tasks.retry import with_retries
 from tasks.sbom import SbomFile, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
-from tasks.vex import VEX_FILE_NAME, carry_triage, upload_version_vex, write_version_vex
+from tasks.vex import carry_triage, upload_version_vex, write_version_vex
 from tasks.vulnerabilities import compare_versions, list_vulnerabilities
 
 #: errors that end a run with a clear one-line reason and an exit code (anything else crashes)
@@ -347,7 +347,6 @@ def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
                 documents=(*_documents(run), *_carry_documents(ctx)),
             )
         )
-        _upload_vex(run, ctx, files)
     run.archive_uri = done.run_uri
     for obj in done.objects:
         publish_link(
@@ -359,7 +358,9 @@ def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
 
 
 def _vex_files(run: ReleaseRun, ctx: _Context) -> list[ArchiveFile]:
-    """The version's CycloneDX VEX, to archive beside the SBOM (none if it cannot be built)."""
+    """The version's CycloneDX VEX, to archive beside the SBOM (none if it cannot be built);
+    stored on the version too where the server accepts one, before the technical file is
+    fetched, so the archived technical file lists it under `vex/`."""
     assert run.version is not None
     subject = Subject(run.product, run.version_number, ctx.vex.author)
     try:
@@ -369,18 +370,13 @@ def _vex_files(run: ReleaseRun, ctx: _Context) -> list[ArchiveFile]:
     except VexError as exc:
         get_run_logger().warning("VEX not archived: %s", one_line(exc))
         return []
+    try:
+        with_retries(upload_version_vex, ctx.settings)(run.product, run.version_number, path)
+    except CraEvidenceError as exc:  # the archive keeps it; the verdict must not change
+        get_run_logger().warning("VEX not uploaded: %s", one_line(exc))
     return [
         ArchiveFile(name=path.name, path=str(path), content_type="application/vnd.cyclonedx+json")
     ]
-
-
-def _upload_vex(run: ReleaseRun, ctx: _Context, files: list[ArchiveFile]) -> None:
-    """Store the archived VEX on the version too, where the server accepts one."""
-    for item in files:
-        if item.name == VEX_FILE_NAME:
-            with_retries(upload_version_vex, ctx.settings)(
-                run.product, run.version_number, Path(item.path)
-            )
 
 
 def _carry_documents(ctx: _Context) -> tuple[tuple[str, Any], ...]:
