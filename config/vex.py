@@ -31,6 +31,11 @@ class VexSettings(CraflowSettings):
         description="Carry the previous release's triage forward in a release run "
         "(a request's carry_triage / --no-carry-triage overrides it).",
     )
+    upload: bool = Field(
+        default=True,
+        description="Upload the version's VEX as a `vex` artifact when a release archives its "
+        "evidence (each upload spends one of the API's uploads per hour).",
+    )
     author: str = Field(
         default="craflow",
         min_length=1,

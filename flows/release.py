@@ -104,6 +104,7 @@ class _Context:
 
 
 Step = Callable[[ReleaseRun, _Context], ReleaseOutcome | None]
+_CDX_JSON = "application/vnd.cyclonedx+json"
 
 
 def _check_archive(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
@@ -371,12 +372,11 @@ def _vex_files(run: ReleaseRun, ctx: _Context) -> list[ArchiveFile]:
         get_run_logger().warning("VEX not archived: %s", one_line(exc))
         return []
     try:
-        with_retries(upload_version_vex, ctx.settings)(run.product, run.version_number, path)
+        if ctx.vex.upload:  # CRAFLOW_VEX_UPLOAD: each upload spends one of 50 per hour
+            with_retries(upload_version_vex, ctx.settings)(run.product, run.version_number, path)
     except CraEvidenceError as exc:  # the archive keeps it; the verdict must not change
         get_run_logger().warning("VEX not uploaded: %s", one_line(exc))
-    return [
-        ArchiveFile(name=path.name, path=str(path), content_type="application/vnd.cyclonedx+json")
-    ]
+    return [ArchiveFile(name=path.name, path=str(path), content_type=_CDX_JSON)]
 
 
 def _carry_documents(ctx: _Context) -> tuple[tuple[str, Any], ...]:

@@ -164,7 +164,10 @@ def demo(
         check_prefect_isolation(folder / "prefect-home", api_url)
         if api_url is not None:
             prefect_lines += _register_production_shape(surroundings.sandbox.api_key)
-        typer.echo("releasing 1.0.0 (vulnerable) and 1.1.0 (fixed), then sweep and compare ...")
+        typer.echo(
+            "releasing 1.0.0 (vulnerable), triaging it, releasing 1.1.0 (fixed), then a KEV "
+            "entry, sweep, Art. 14 case and compare ..."
+        )
         results = run_pipeline(settings, folder)
         archive_copy = folder / "archive"
         copied = download_archive(surroundings, archive_copy)
@@ -189,6 +192,9 @@ def demo(
             comparison=results.comparison,
             verification=results.verification,
             succeeded=succeeded,
+            triaged=results.triaged,
+            kev_entry=results.kev_entry,
+            case=results.case,
         )
     typer.echo("")
     for line in lines:

@@ -21,6 +21,9 @@ def release_env(
     monkeypatch.setenv("CRA_EVIDENCE_API_KEY", sandbox.api_key)
     for name, value in boto3_session_env(local_s3).items():
         monkeypatch.setenv(name, value)
+    # the sandbox's fixed windows allow bursts; no-burst client pacing would space every
+    # release's two uploads (SBOM and VEX, 50 per hour) 72 s apart, for nothing under test
+    monkeypatch.setenv("CRAFLOW_RATE_ENABLED", "false")
     monkeypatch.setenv("CRAFLOW_RELEASE_POLL_INITIAL_SECONDS", "0.1")
     monkeypatch.setenv("CRAFLOW_RELEASE_POLL_CAP_SECONDS", "0.5")
     monkeypatch.setenv("CRAFLOW_RELEASE_POLL_DEADLINE_SECONDS", "60")

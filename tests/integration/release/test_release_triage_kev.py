@@ -31,13 +31,6 @@ KEVLIB_ADVISORY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sandbox's fixed windows allow bursts; no-burst client pacing would space the
-    SBOM and VEX uploads 72 s apart (50 per hour), for nothing under test here."""
-    monkeypatch.setenv("CRAFLOW_RATE_ENABLED", "false")
-
-
 def _run_folder(uri: str) -> Path:
     return Path(uri.removeprefix("file://"))
 
