@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prefect import flow
 
 from config.api import ApiSettings
 from config.deploy import DemoSettings
@@ -24,7 +25,7 @@ from craflow.demo.sample import (
 from craflow.incident import Case, Publisher, utc_now, write_drafts
 from craflow.vex.matching import Change
 from craflow.vex.platform import apply_changes, load_findings
-from flows.incident import open_cases_for_kev_hits
+from flows.incident import incident_clock_flow, open_cases_for_kev_hits
 from tasks.client import resolve_api_settings, run_client
 from tasks.incident import collect_kev_hits
 
@@ -65,20 +66,28 @@ def add_kev_entry() -> str:
     return KEV_CVE
 
 
-def open_case_and_drafts(settings: DemoSettings, workdir: Path) -> CaseDrafts:
-    """Open (once) the case of the KEV hit on released 1.1.0, then write its drafts.
+@flow(name="kev-cases", flow_run_name="kev-cases-{product}-{version}")
+def kev_cases_flow(product: str, version: str) -> list[Case]:
+    """Open (once) the Art. 14 case of every open KEV hit on *product* *version*.
 
-    The same entry as the release flow's KEV step; idempotent, so a sweep that opened
+    The same tasks as the release flow's KEV step; idempotent, so a sweep that opened
     the case already leaves it as it is.
     """
     api = resolve_api_settings(ReleaseSettings().secret_block_name)
     with run_client(api) as client:
-        product = client.find_product(settings.product)
-        version = client.find_version(product.id, settings.second_version) if product else None
-        if product is None or version is None:
-            raise RuntimeError(f"{settings.product} {settings.second_version} was not created")
-        sighting = collect_kev_hits(product.id, version.id, version.version_number)
-        cases = open_cases_for_kev_hits(sighting.hits, {settings.product: sighting.released})
+        found = client.find_product(product)
+        release = client.find_version(found.id, version) if found else None
+        if found is None or release is None:
+            raise RuntimeError(f"{product} {version} was not created")
+        sighting = collect_kev_hits(found.id, release.id, release.version_number)
+        return open_cases_for_kev_hits(sighting.hits, {product: sighting.released})
+
+
+def open_case_and_drafts(settings: DemoSettings, workdir: Path) -> CaseDrafts:
+    """Open the case of the KEV hit on released 1.1.0, run the Art. 14 clock once (its
+    open-cases table is what the UI shows), then write the case's drafts."""
+    cases = kev_cases_flow(settings.product, settings.second_version)
+    incident_clock_flow()
     if not cases:
         raise RuntimeError(f"no open KEV-listed finding on {settings.second_version}")
     incident = IncidentSettings()
