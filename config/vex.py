@@ -26,6 +26,16 @@ class VexSettings(CraflowSettings):
         le=10_000_000,
         description="Most statements (vulnerability x product) read from one VEX file.",
     )
+    carry_triage: bool = Field(
+        default=True,
+        description="Carry the previous release's triage forward in a release run "
+        "(a request's carry_triage / --no-carry-triage overrides it).",
+    )
+    upload: bool = Field(
+        default=True,
+        description="Upload the version's VEX as a `vex` artifact when a release archives its "
+        "evidence (each upload spends one of the API's uploads per hour).",
+    )
     author: str = Field(
         default="craflow",
         min_length=1,

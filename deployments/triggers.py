@@ -32,6 +32,7 @@ OPTIONAL_PAYLOAD_FIELDS: Mapping[str, type] = {
     "promote": str,
     "deprecate_previous": bool,
     "export": str,
+    "carry_triage": bool,
 }
 
 #: the fields of the flow's one parameter, `request` (a `ReleaseRequest`); fields the
@@ -49,6 +50,7 @@ RELEASE_REQUEST_FIELDS: Mapping[str, str] = {
     "promote": "{{ event.payload.promote | default(none) }}",
     "deprecate_previous": "{{ event.payload.deprecate_previous | default(false) }}",
     "export": "{{ event.payload.export | default(none) }}",
+    "carry_triage": "{{ event.payload.carry_triage | default(none) }}",
 }
 RELEASE_EVENT_PARAMETERS: Mapping[str, Mapping[str, str]] = {"request": RELEASE_REQUEST_FIELDS}
 

@@ -19,13 +19,14 @@ error; the verdict is the state message). Every ending carries its
 `ReleaseOutcome` as the state's data.
 """
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prefect import State, flow, tags
+from prefect import State, flow, get_run_logger, tags
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
@@ -33,6 +34,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from config.evidence import EvidenceSettings
 from config.release import ReleaseSettings
+from config.vex import VexSettings
 from craflow.api import CraEvidenceError, ReleaseBlockedError
 from craflow.boundary import exit_code_for, one_line
 from craflow.evidence import EvidenceError
@@ -48,6 +50,10 @@ from craflow.release.run import ReleaseRun
 from craflow.release.states import promotion_blocker
 from craflow.release.vocabulary import is_open
 from craflow.sbom.errors import SbomError
+from craflow.vex.carry import CarryResult, carry_evidence
+from craflow.vex.errors import VexError
+from craflow.vex.model import Subject
+from flows.incident import open_cases_for_kev_hits
 from tasks import events
 from tasks.artifacts import publish_link, publish_markdown, publish_table
 from tasks.client import resolve_api_settings, run_client
@@ -64,12 +70,14 @@ from tasks.export import (
     find_archived_release,
     resolve_target,
 )
+from tasks.incident import collect_kev_hits
 from tasks.products import find_previous_release, resolve_product, resolve_version
 from tasks.promote import deprecate_version, promote_version
 from tasks.retry import with_retries
 from tasks.sbom import SbomFile, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
+from tasks.vex import carry_triage, upload_version_vex, write_version_vex
 from tasks.vulnerabilities import compare_versions, list_vulnerabilities
 
 #: errors that end a run with a clear one-line reason and an exit code (anything else crashes)
@@ -91,9 +99,12 @@ class _Context:
         self.settings = settings
         self.work = work
         self.sbom: SbomFile | None = None
+        self.vex = VexSettings()
+        self.carry: CarryResult | None = None
 
 
 Step = Callable[[ReleaseRun, _Context], ReleaseOutcome | None]
+_CDX_JSON = "application/vnd.cyclonedx+json"
 
 
 def _check_archive(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
@@ -150,6 +161,29 @@ def _scan(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
     return None
 
 
+def _carry(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Carry the previous release's triage to unchanged components, so the gate counts
+    only what is still open (off with `--no-carry-triage`)."""
+    prior, version = run.previous, run.version
+    if prior is None or version is None:
+        return None
+    if not run.carry_triage:
+        get_run_logger().info("triage not carried from %s (carry off)", prior.version_number)
+        return None
+    ctx.carry = with_retries(carry_triage, ctx.settings)(prior.id, version.id, prior.version_number)
+    run.triage_carried = ctx.carry.summary
+    get_run_logger().info("triage: %s", ctx.carry.summary)
+    for review in ctx.carry.needs_review:
+        get_run_logger().info(
+            "triage needs review: %s on %s %s (%s)",
+            review.finding.vuln_id,
+            review.finding.component_name,
+            review.finding.component_version,
+            review.reason,
+        )
+    return None
+
+
 def _gate(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
     """List open vulnerabilities ∥ compare with the previous release, then decide."""
     s, version, prior, status = ctx.settings, run.version, run.previous, run.status
@@ -184,6 +218,28 @@ def _gate(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
                 "vulnerability": kev.vuln_id,
                 "component": kev.component,
             },
+        )
+    return None
+
+
+def _kev_cases(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
+    """Open (once) the Art. 14 case of every open KEV-listed finding of the version."""
+    version = run.version
+    assert version is not None and run.product_id is not None
+    sighting = with_retries(collect_kev_hits, ctx.settings)(
+        run.product_id, version.id, run.version_number
+    )
+    archive = run.archive.uri if run.archive is not None else None
+    cases = open_cases_for_kev_hits(
+        sighting.hits, {run.product: sighting.released}, archive=archive
+    )
+    for case in cases:
+        versions = ", ".join(case.affected_versions) or "none released"
+        get_run_logger().info(
+            "case opened: %s (%s; affected released versions: %s)",
+            case.case_id,
+            case.status.value,
+            versions,
         )
     return None
 
@@ -276,7 +332,7 @@ def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
     if done is None:
         ext = ".xml" if sbom.path.lower().endswith(".xml") else ".json"
         name = f"sbom.{'spdx' if sbom.format == 'spdx' else 'cdx'}{ext}"
-        files = [ArchiveFile(name=name, path=sbom.path)]
+        files = [ArchiveFile(name=name, path=sbom.path), *_vex_files(run, ctx)]
         if verdict == "passed":
             s, folder = ctx.settings, ctx.work / "export"
             tech = with_retries(fetch_technical_file, s).submit(version.id, folder)
@@ -286,7 +342,10 @@ def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
         run.exported = True
         done = archive_release(
             ArchiveRequest(
-                key=key, run_id=run.run_id, files=tuple(files), documents=_documents(run)
+                key=key,
+                run_id=run.run_id,
+                files=tuple(files),
+                documents=(*_documents(run), *_carry_documents(ctx)),
             )
         )
     run.archive_uri = done.run_uri
@@ -297,6 +356,33 @@ def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
             obj.name,
             f"sha256 {obj.sha256}, {obj.size} bytes",
         )
+
+
+def _vex_files(run: ReleaseRun, ctx: _Context) -> list[ArchiveFile]:
+    """The version's CycloneDX VEX, to archive beside the SBOM (none if it cannot be built);
+    stored on the version too where the server accepts one, before the technical file is
+    fetched, so the archived technical file lists it under `vex/`."""
+    assert run.version is not None
+    subject = Subject(run.product, run.version_number, ctx.vex.author)
+    try:
+        path = with_retries(write_version_vex, ctx.settings)(
+            run.version.id, subject, ctx.work / "vex"
+        )
+    except VexError as exc:
+        get_run_logger().warning("VEX not archived: %s", one_line(exc))
+        return []
+    try:
+        if ctx.vex.upload:  # CRAFLOW_VEX_UPLOAD: each upload spends one of 50 per hour
+            with_retries(upload_version_vex, ctx.settings)(run.product, run.version_number, path)
+    except CraEvidenceError as exc:  # the archive keeps it; the verdict must not change
+        get_run_logger().warning("VEX not uploaded: %s", one_line(exc))
+    return [ArchiveFile(name=path.name, path=str(path), content_type=_CDX_JSON)]
+
+
+def _carry_documents(ctx: _Context) -> tuple[tuple[str, Any], ...]:
+    if ctx.carry is None:
+        return ()
+    return (("carry.json", json.loads(carry_evidence(ctx.carry))),)
 
 
 def _documents(run: ReleaseRun) -> tuple[tuple[str, Any], ...]:
@@ -316,7 +402,9 @@ RELEASE_STEPS: tuple[Step, ...] = (
     _check_archive,
     _obtain,
     _scan,
+    _carry,
     _gate,
+    _kev_cases,
     _archive_blocked,
     _check_promotion,
     _promote,
@@ -367,6 +455,9 @@ def start_run(request: ReleaseRequest, settings: ReleaseSettings) -> ReleaseRun:
         archive=resolve_target(request.export, EvidenceSettings(), settings.export),
         ci=dict(request.ci) if request.ci is not None else detect_ci(os.environ),
         run_id=str(flow_run.id or "local"),
+        carry_triage=(
+            request.carry_triage if request.carry_triage is not None else VexSettings().carry_triage
+        ),
     )
 
 

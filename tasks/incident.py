@@ -1,6 +1,7 @@
 """Thin tasks of the Art. 14 clock: load cases, send a notice, open cases for KEV hits."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -21,7 +22,13 @@ from craflow.incident import (
     open_cases,
     record_notice,
 )
+from craflow.release.vocabulary import is_open
+from tasks.client import current_client
 from tasks.events import product_resource
+from tasks.retry import api_task
+
+#: the states of a version placed on the market: its findings make it an affected version
+RELEASED_STATES = frozenset({"released", "deprecated"})
 
 
 def open_book(archive: str | None) -> CaseBook:
@@ -95,7 +102,51 @@ def released_version(number: str, findings: Sequence[Vulnerability]) -> Released
     return ReleasedVersion(number, frozenset(ids))
 
 
+@dataclass(frozen=True)
+class KevSighting:
+    """What a release saw: the version's open KEV hits and the product's released versions."""
+
+    hits: tuple[KevHit, ...]
+    released: tuple[ReleasedVersion, ...]
+
+
+@api_task(name="collect-kev-hits")
+def collect_kev_hits(product_id: str, version_id: str, version_number: str) -> KevSighting:
+    """The open KEV-listed findings of the version, as hits, and the product's released
+    versions (oldest first) with the ids found on each.
+
+    The version itself counts as released only when its state, read now, says so.
+    """
+    client = current_client()
+    kev = [
+        v
+        for v in client.list_vulnerabilities(version_id=version_id, kev=True, per_page=100)
+        if v.kev and is_open(v.status or "open")
+    ]
+    if not kev:
+        return KevSighting((), ())
+    product = client.get_product(product_id)
+    versions = list(client.list_versions(product_id, per_page=100))
+    released = tuple(
+        released_version(
+            v.version_number,
+            list(client.list_vulnerabilities(version_id=v.id, per_page=100)),
+        )
+        for v in versions
+        if (v.release_state or "") in RELEASED_STATES
+    )
+    own = any(r.number == version_number for r in released)
+    hits = tuple(
+        replace(kev_hit_from_vulnerability(product, version_number, v), version_released=own)
+        for v in kev
+    )
+    return KevSighting(hits, released)
+
+
 __all__ = [
+    "RELEASED_STATES",
+    "KevSighting",
+    "collect_kev_hits",
     "kev_hit_from_vulnerability",
     "load_cases",
     "open_book",

@@ -27,9 +27,11 @@ _HELP = (
     "Run the whole pipeline against a local sandbox: blocked, fixed, released, archived.\n\n"
     "Starts a local CRA Evidence sandbox and a loopback S3 endpoint, releases a vulnerable "
     "(1.0.0, blocked) and a fixed (1.1.0, released and archived) version of a sample product, "
-    "sweeps, compares, verifies the archive, then stops what it started and prints where "
-    "everything is. Never touches your own Prefect server, CRA Evidence organisation or "
-    "AWS account. Exit 0 when the story held, 1 otherwise, 6 when the UI port is taken.\n\n"
+    "triaging a finding of 1.0.0 that 1.1.0 carries forward; then a KEV entry appears for "
+    "1.1.0, the sweep sees it and an Art. 14 case opens with its drafts; it compares, "
+    "verifies the archive, then stops what it started and prints where everything is. "
+    "Never touches your own Prefect server, CRA Evidence organisation or AWS account. "
+    "Exit 0 when the story held, 1 otherwise, 6 when the UI port is taken.\n\n"
     "Examples:\n\n"
     "  craflow demo\n\n"
     "  craflow demo --ui                  # Prefect UI on http://127.0.0.1:4200, left running\n\n"
@@ -164,7 +166,10 @@ def demo(
         check_prefect_isolation(folder / "prefect-home", api_url)
         if api_url is not None:
             prefect_lines += _register_production_shape(surroundings.sandbox.api_key)
-        typer.echo("releasing 1.0.0 (vulnerable) and 1.1.0 (fixed), then sweep and compare ...")
+        typer.echo(
+            "releasing 1.0.0 (vulnerable), triaging it, releasing 1.1.0 (fixed), then a KEV "
+            "entry, sweep, Art. 14 case and compare ..."
+        )
         results = run_pipeline(settings, folder)
         archive_copy = folder / "archive"
         copied = download_archive(surroundings, archive_copy)
@@ -189,6 +194,9 @@ def demo(
             comparison=results.comparison,
             verification=results.verification,
             succeeded=succeeded,
+            triaged=results.triaged,
+            kev_entry=results.kev_entry,
+            case=results.case,
         )
     typer.echo("")
     for line in lines:

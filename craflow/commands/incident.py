@@ -14,6 +14,7 @@ from craflow.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from craflow.incident import Case, CaseBook
+    from craflow.incident.vexhook import NotAffectedDecision
 
 incident_app = typer.Typer(
     name="incident",
@@ -320,21 +321,48 @@ def close_case(  # noqa: PLR0917 - typer maps options to parameters
     archive: ArchiveOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Close a case as not affected: the clock stops, the reasoning stays in its history."""
-    from craflow.incident.vexhook import decision_of, write_not_affected_vex
+    """Close a case as not affected: the clock stops, the reasoning stays in its history.
+
+    The affected versions' matching findings are set to not_affected with the justification
+    (when CRA_EVIDENCE_URL is set) and a CycloneDX VEX is written beside the case.
+    """
+    from craflow.incident.vexhook import decision_of
 
     if not not_affected:
         _bad("close needs --not-affected (a reported case closes with its final report)")
+    book = _book(archive)
     try:
-        case = _book(archive).close_not_affected(case_id, justification, note)
+        case = book.close_not_affected(case_id, justification, note)
     except _errors() as exc:
         _fail(exc)
     decision = decision_of(case)
-    where = write_not_affected_vex(decision) if decision else None
+    where = _write_vex(book, decision) if decision else "not written (case not closed so)"
     if not as_json:
         typer.echo(f"case {case.case_id} closed as not affected ({justification})")
-        typer.echo(f"VEX statement: {where or 'not written (craflow vex pending)'}")
+        typer.echo(f"VEX statement: {where}")
     _print_case(case, as_json)
+
+
+def _write_vex(book: "CaseBook", decision: "NotAffectedDecision") -> str:
+    """Set the findings on the platform (if configured) and write the VEX; one line."""
+    import os
+
+    from craflow.api import ApiSettings, CraEvidenceClient, CraEvidenceError
+    from craflow.evidence import EvidenceError
+    from craflow.incident import IncidentError
+    from craflow.incident.vexhook import write_not_affected_vex
+    from craflow.vex.errors import VexError
+    from craflow.vex.platform import PlatformTriage
+
+    try:
+        if not os.environ.get("CRA_EVIDENCE_URL"):
+            written = write_not_affected_vex(decision, book.store)
+            return f"{written.uri} (platform not updated: CRA_EVIDENCE_URL unset)"
+        with CraEvidenceClient(ApiSettings()) as client:
+            written = write_not_affected_vex(decision, book.store, PlatformTriage(client))
+    except (IncidentError, EvidenceError, CraEvidenceError, VexError) as exc:
+        return f"not written ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+    return f"{written.uri} ({written.findings_set} finding(s) set not_affected on the platform)"
 
 
 def register(app: typer.Typer) -> None:

@@ -95,6 +95,14 @@ def release(
     retain_years: Annotated[
         int | None, typer.Option("--retain-years", min=1, max=100, help="S3 Object Lock retention.")
     ] = None,
+    no_carry_triage: Annotated[
+        bool,
+        typer.Option(
+            "--no-carry-triage",
+            help="Do not carry the previous release's triage (status, justification) to "
+            "unchanged components [default: carry, CRAFLOW_VEX_CARRY_TRIAGE].",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON result on stdout.")
     ] = False,
@@ -139,6 +147,7 @@ def release(
             deprecate_previous=deprecate_previous,
             export=export,
             retain_years=retain_years,
+            carry_triage=False if no_carry_triage else None,
         )
         _check_before_run(request, sbom, settings)
     except Exception as exc:  # a bad option: one line, nothing created

@@ -18,6 +18,11 @@ from config.deploy import DemoSettings
 from craflow.sandbox.runner import RunningSandbox, start_sandbox
 from craflow.sandbox.s3 import LocalS3, boto3_session_env, start_local_s3
 
+#: the demo's sandbox runs every rate-limit window 60x shorter ("per hour" is "per minute"),
+#: and the client paces to match: otherwise the four uploads of the story (an SBOM and a
+#: VEX per release, 50 uploads per hour) would be spaced 72 s apart
+RATE_SCALE = 60.0
+
 # Variables that could point the demo at something real; removed before it runs.
 FOREIGN_VARIABLES = (
     "PREFECT_API_URL",
@@ -70,6 +75,7 @@ def demo_environment(
         "CRAFLOW_RELEASE_POLL_INITIAL_SECONDS": str(settings.poll_initial_seconds),
         "CRAFLOW_RELEASE_POLL_CAP_SECONDS": str(settings.poll_cap_seconds),
         "CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS": str(settings.poll_initial_seconds),
+        "CRAFLOW_RATE_WINDOW_SCALE": str(RATE_SCALE),
         **boto3_session_env(surroundings.s3),
     }
     if prefect_api_url:
@@ -144,7 +150,10 @@ def demo_surroundings(settings: DemoSettings, workdir: Path) -> Iterator[DemoSur
     """Start the sandbox and the loopback S3 endpoint (with the bucket); stop both afterwards."""
     with (
         start_sandbox(
-            host="127.0.0.1", data_dir=workdir / "sandbox", scan_seconds=settings.scan_seconds
+            host="127.0.0.1",
+            data_dir=workdir / "sandbox",
+            scan_seconds=settings.scan_seconds,
+            rate_scale=RATE_SCALE,
         ) as sandbox,
         start_local_s3(host="127.0.0.1") as s3,
     ):

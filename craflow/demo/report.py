@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.deploy import DemoSettings
 from craflow.api import Comparison
@@ -10,6 +11,9 @@ from craflow.demo.environment import ArchiveCopy
 from craflow.evidence.verify import VerificationResult
 from craflow.release.outcome import ReleaseOutcome
 from craflow.sweep import SweepOutcome
+
+if TYPE_CHECKING:
+    from craflow.demo.incident import CaseDrafts
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,43 @@ def archive_copy_line(places: Places) -> str:
     )
 
 
+def triage_line(
+    settings: DemoSettings,
+    triaged: int | BaseException | None,
+    second: ReleaseOutcome | BaseException | None,
+) -> str:
+    """What the person triaged on the first version and what the second carried."""
+    if isinstance(triaged, BaseException):
+        return f"triage: {_failure(triaged)}"
+    if triaged is None:
+        return "triage: not run"
+    carried = second.triage_carried if isinstance(second, ReleaseOutcome) else None
+    return (
+        f"triage: {_count(triaged, 'finding')} of {settings.first_version} set not_affected "
+        f"by hand; the {settings.second_version} run: {carried or 'nothing carried'}"
+    )
+
+
+def case_lines(
+    kev_entry: str | BaseException | None, case: "CaseDrafts | BaseException | None"
+) -> list[str]:
+    """The KEV entry that appeared and the Art. 14 case it opened, with its drafts."""
+    if isinstance(kev_entry, BaseException):
+        return [f"KEV: {_failure(kev_entry)}"]
+    if case is None:
+        return ["Art. 14 case: not run"]
+    if isinstance(case, BaseException):
+        return [f"Art. 14 case: {_failure(case)}"]
+    opened = case.case
+    versions = ", ".join(opened.affected_versions) or "none"
+    return [
+        f"KEV: {kev_entry} listed for a component of a released version; "
+        f"case {opened.case_id} opened ({opened.status.value}, affected released: {versions})",
+        f"  drafts        {case.folder} ({case.files} files: early warning, notification, "
+        f"final report as JSON + markdown; CSAF advisory {case.advisory.name})",
+    ]
+
+
 def sweep_line(result: SweepOutcome | BaseException | None) -> str:
     if result is None:
         return "sweep: not run"
@@ -113,6 +154,9 @@ def report_lines(
     comparison: Comparison | BaseException | None,
     verification: VerificationResult | BaseException | None,
     succeeded: bool,
+    triaged: int | BaseException | None = None,
+    kev_entry: str | BaseException | None = None,
+    case: "CaseDrafts | BaseException | None" = None,
 ) -> Sequence[str]:
     """The report, one line per fact."""
     lines = [
@@ -121,8 +165,10 @@ def report_lines(
             release_line(v, releases.get(v))
             for v in (settings.first_version, settings.second_version)
         ),
+        triage_line(settings, triaged, releases.get(settings.second_version)),
         verification_line(verification),
         sweep_line(sweep),
+        *case_lines(kev_entry, case),
         comparison_line(settings, comparison),
         "",
         "where everything is:",

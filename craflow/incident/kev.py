@@ -35,6 +35,9 @@ class KevHit:
     target_markets: Sequence[str] = ()
     facts: VulnerabilityFacts = field(default_factory=VulnerabilityFacts)
     seen_at: datetime | None = None  # default: now
+    #: False when a release saw the hit on a version not (yet) released: it is then
+    #: not an affected *released* version, only the released ones carrying it are
+    version_released: bool = True
 
 
 def _ids(hit: KevHit) -> set[str]:
@@ -42,10 +45,12 @@ def _ids(hit: KevHit) -> set[str]:
 
 
 def affected_versions(hit: KevHit, released: Sequence[ReleasedVersion]) -> list[str]:
-    """Every released version carrying the vulnerability (and the hit's own version)."""
+    """Every released version carrying the vulnerability (and the hit's own, if released)."""
     ids = _ids(hit)
     found = [v.number for v in released if ids & v.vulnerability_ids]
-    return found if hit.version in found else [*found, hit.version]
+    if hit.version in found or not hit.version_released:
+        return found
+    return [*found, hit.version]
 
 
 def fixing_version(hit: KevHit, released: Sequence[ReleasedVersion]) -> ReleasedVersion | None:

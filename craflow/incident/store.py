@@ -40,7 +40,8 @@ class CaseStore:
 
     def __init__(self, store: ObjectStore, prefix: str = "") -> None:
         self._store = store
-        self._root = f"{prefix.strip('/')}/{FOLDER}" if prefix.strip("/") else FOLDER
+        self._prefix = prefix.strip("/")
+        self._root = f"{self._prefix}/{FOLDER}" if self._prefix else FOLDER
 
     def uri(self, case_id: str) -> str:
         return self._store.uri_for(self._folder(case_id))
@@ -104,3 +105,19 @@ class CaseStore:
                 continue
             return self._store.uri_for(key)
         raise ArchiveWriteError(f"could not append to case {case_id}: too many concurrent writers")
+
+    def _document_folder(self, folder: str, case_id: str) -> str:
+        base = f"{self._prefix}/{folder}" if self._prefix else folder
+        return f"{base}/{check_case_id(case_id)}"
+
+    def document_uri(self, folder: str, case_id: str) -> str:
+        """The URI of a case's evidence folder beside `incidents/` (e.g. `incident-vex`)."""
+        return self._store.uri_for(self._document_folder(folder, case_id)) + "/"
+
+    def put_document(self, folder: str, case_id: str, name: str, data: bytes) -> str:
+        """Write a document of the case (once: never overwritten); return its URI."""
+        if folder == FOLDER or "/" in name or not name.strip("."):
+            raise InvalidCaseInputError(f"not a case document: {folder}/{name}")
+        key = f"{self._document_folder(folder, case_id)}/{name}"
+        _put_bytes(self._store, key, data, _OPTIONS)
+        return self._store.uri_for(key)

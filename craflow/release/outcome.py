@@ -36,6 +36,7 @@ class ReleaseOutcome(BaseModel):
     deprecated_previous: bool = False
     archive_uri: str | None = None
     exported: bool = False
+    triage_carried: str | None = None
     ci: dict[str, str] = Field(default_factory=dict)
     error: str | None = None
 

@@ -67,6 +67,8 @@ def summary_markdown(
         ("previous deprecated", "yes" if outcome.deprecated_previous else "no"),
         ("evidence archive", outcome.archive_uri or "—"),
     ]
+    if outcome.triage_carried:
+        facts.append(("triage carried", outcome.triage_carried))
     if quality_score is not None:
         facts.append(("SBOM quality score", f"{quality_score:.0f} / 100"))
     if gate is not None:

@@ -87,6 +87,11 @@ class ReleaseRequest(_Request):
     export: ArchiveTarget | None = None
     retain_years: int | None = Field(None, ge=1, le=100)
     ci: dict[str, str] | None = None
+    carry_triage: bool | None = Field(
+        None,
+        description="Carry the previous release's triage forward (default: "
+        "CRAFLOW_VEX_CARRY_TRIAGE, on); False is --no-carry-triage.",
+    )
 
     @field_validator("product")
     @classmethod

@@ -46,6 +46,8 @@ class ReleaseRun:
     deprecated_previous: bool = False
     archive_uri: str | None = None
     exported: bool = False
+    carry_triage: bool = True
+    triage_carried: str | None = None  # "3 carried from 1.4.0, 1 needs review"
 
     @property
     def product(self) -> str:
@@ -83,6 +85,7 @@ class ReleaseRun:
             deprecated_previous=self.deprecated_previous,
             archive_uri=self.archive_uri,
             exported=self.exported,
+            triage_carried=self.triage_carried,
             ci=self.ci,
             error=error,
         )

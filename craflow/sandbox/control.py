@@ -1,12 +1,14 @@
 """Sandbox-only control endpoints under `/_sandbox` (full-access key of the organisation).
 
 - `POST /_sandbox/osv`: add OSV records to the matcher at once.
+- `POST /_sandbox/kev`: add CVE ids to the KEV catalogue at once (from the next scan on).
 - `POST /_sandbox/scan-faults`: make a product's (or one version's) scans fail or hang.
 - `POST /_sandbox/organisations`: a second tenant, for isolation tests.
 - `GET /_sandbox/audit`: the recorded write events.
 """
 
 import json
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body
@@ -27,6 +29,13 @@ class ScanFaultBody(BaseModel):
     reason: str | None = None
 
 
+_CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,7}$")
+
+
+class KevBody(BaseModel):
+    cve_ids: list[str] = Field(min_length=1, max_length=1000)
+
+
 class OrganisationBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
@@ -43,6 +52,21 @@ def add_osv(
             raise invalid("Each OSV record needs an 'id' string and an 'affected' list")
     state.vulndb.wait_ready()
     return {"added": state.vulndb.add(items)}
+
+
+@router.post("/kev")
+def add_kev(body: KevBody, principal: FullAccessDep, state: StateDep) -> dict[str, int]:
+    """List CVE ids in the KEV catalogue; findings carry the flag from their next scan."""
+    bad = [c for c in body.cve_ids if not _CVE_ID.match(c)]
+    if bad:
+        raise invalid(f"Not a CVE id: {bad[0][:40]!r}")
+    vulndb = state.vulndb
+    vulndb.wait_ready()
+    with vulndb._lock:  # the matcher has no public KEV writer; this endpoint is sandbox only
+        before = len(vulndb._kev)
+        vulndb._kev.update(body.cve_ids)
+        added = len(vulndb._kev) - before
+    return {"added": added}
 
 
 @router.post("/scan-faults")

@@ -5,9 +5,14 @@ Rule (issue 16): a finding of the new version that is still counted (`open` or
 matches a triaged finding of the previous release gets the same status and
 justification, and a note naming where it came from. A match on the package whose
 version changed is NOT carried: it is listed "needs review". So is a match whose
-previous triage cannot be carried as is (conflicting decisions, or `not_affected`
-without a justification). Everything else is untouched. Findings the new version
-already triaged are never overwritten.
+previous triage cannot be carried as is (conflicting decisions, `not_affected`
+without a justification, or `fixed`). Everything else is untouched. Findings the new
+version already triaged are never overwritten.
+
+What carries: the triage decisions (`CARRIED_STATUSES`: not_affected, false_positive,
+accepted_risk, wont_fix, in_progress). `fixed` never does: it says the code changed, which
+cannot be true of the same component at the same version still carrying the finding, so
+such a match is listed "needs review".
 """
 
 import json
@@ -17,6 +22,11 @@ from dataclasses import dataclass
 from craflow.vex.identity import package_key
 from craflow.vex.matching import Change, clip_note, finding_key
 from craflow.vex.model import COUNTING, TRIAGED, Finding
+
+#: the decisions that carry to an unchanged component (`fixed` never does)
+CARRIED_STATUSES: frozenset[str] = frozenset(
+    {"not_affected", "false_positive", "accepted_risk", "wont_fix", "in_progress"}
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,15 @@ def carried_note(previous: Finding, from_version: str) -> str:
     return clip_note(f"{origin} {previous.notes}" if previous.notes else origin) or origin
 
 
+def _not_carried(prev: Finding, from_version: str) -> str | None:
+    """Why the previous triage cannot be carried as is (None: it can)."""
+    if prev.status not in CARRIED_STATUSES:
+        return f"{prev.status} in {from_version}, yet the same component version still has it"
+    if prev.status == "not_affected" and not prev.justification:
+        return "not_affected without a justification"
+    return None
+
+
 def _decide(
     finding: Finding, same: list[Finding], upgraded: list[Finding], from_version: str
 ) -> Change | NeedsReview | None:
@@ -62,8 +81,11 @@ def _decide(
         if len(decisions) > 1:
             return NeedsReview(finding, same[0], "conflicting triage in the previous release")
         prev = same[0]
-        if prev.status == "not_affected" and not prev.justification:
-            return NeedsReview(finding, prev, "not_affected without a justification")
+        reason = _not_carried(prev, from_version)
+        if reason is not None:
+            return NeedsReview(finding, prev, reason)
+        if prev.status == finding.status:
+            return None  # nothing to change (`in_progress` on both)
         justification = (
             prev.justification if prev.status in ("not_affected", "false_positive") else None
         )
@@ -86,7 +108,7 @@ def compute_carry(
     """Which findings of *current* take the triage of *previous* (see the module docstring)."""
     by_id: dict[str, list[tuple[Finding, str, str]]] = {}
     for p in previous:
-        if p.status in TRIAGED:
+        if p.status in TRIAGED | CARRIED_STATUSES:
             keyed = (p, finding_key(p), package_key(p.purl, p.component_name))
             for vuln_id in p.ids:
                 by_id.setdefault(vuln_id, []).append(keyed)

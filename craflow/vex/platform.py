@@ -4,7 +4,7 @@ Plain functions over a `CraEvidenceClient` (no Prefect), so the release flow and
 commands call the same code. Every change goes through `PATCH /vulnerabilities/{id}`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from craflow.api import CraEvidenceClient
@@ -61,3 +61,19 @@ def apply_carry(client: CraEvidenceClient, result: CarryResult) -> list[Finding]
 def upload_vex(client: CraEvidenceClient, product: str, version: str, path: Path) -> ArtifactUpload:
     """Store a VEX document on the version (`/ci/upload artifact_type=vex`)."""
     return client.upload_vex(product, version, path)
+
+
+class PlatformTriage:
+    """Findings and triage of a product's versions through the API (for the incident hook)."""
+
+    def __init__(self, client: CraEvidenceClient) -> None:
+        self._client = client
+
+    def version_findings(self, product: str, version: str) -> list[Finding]:
+        """Every finding of *product* *version*; none when either does not exist."""
+        found = self._client.find_product(product)
+        ver = self._client.find_version(found.id, version) if found is not None else None
+        return load_findings(self._client, ver.id) if ver is not None else []
+
+    def apply(self, changes: Sequence[Change]) -> list[Finding]:
+        return apply_changes(self._client, changes)

@@ -4,11 +4,9 @@ One module so the session harness is started once for all release-flow tests.
 """
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -17,9 +15,8 @@ from typer.testing import CliRunner
 from craflow.cli import app
 from craflow.evidence import verify_run
 from craflow.release.request import ReleaseRequest
-from craflow.sandbox.runner import RunningSandbox
-from craflow.sandbox.s3 import LocalS3, boto3_session_env
 from flows.release import release_flow, run_release, run_request
+from tests.integration.release.helpers import Sandbox, write_bom
 
 pytestmark = pytest.mark.integration
 
@@ -37,81 +34,6 @@ GHSA_REQUESTS = {
         }
     ],
 }
-
-
-def write_bom(path: Path, product: str, version: str, components: dict[str, str]) -> Path:
-    path.write_text(
-        json.dumps(
-            {
-                "bomFormat": "CycloneDX",
-                "specVersion": "1.6",
-                "version": 1,
-                "metadata": {
-                    "component": {"type": "application", "name": product, "version": version}
-                },
-                "components": [
-                    {"type": "library", "name": n, "version": v, "purl": f"pkg:pypi/{n}@{v}"}
-                    for n, v in components.items()
-                ],
-            }
-        )
-    )
-    return path
-
-
-def _items(response: httpx.Response) -> list[dict[str, Any]]:
-    response.raise_for_status()
-    body = response.json()
-    items: list[dict[str, Any]] = body["items"] if isinstance(body, dict) else body
-    return items
-
-
-class Sandbox:
-    def __init__(self, running: RunningSandbox) -> None:
-        self.running = running
-        self.http = httpx.Client(
-            base_url=running.url, headers={"Authorization": f"Bearer {running.api_key}"}
-        )
-
-    def post(self, path: str, body: object) -> None:
-        self.http.post(path, json=body).raise_for_status()
-
-    def audit(self, product: str) -> list[dict[str, Any]]:
-        response = self.http.get("/_sandbox/audit", params={"product": product})
-        response.raise_for_status()
-        events: list[dict[str, Any]] = response.json()
-        return events
-
-    def version(self, product: str, number: str) -> dict[str, Any]:
-        products = _items(
-            self.http.get(f"{self.running.api_url}/products", params={"slug": product})
-        )
-        product_id = products[0]["id"]
-        versions = _items(self.http.get(f"{self.running.api_url}/products/{product_id}/versions"))
-        found: dict[str, Any] = next(v for v in versions if v["version_number"] == number)
-        return found
-
-
-@pytest.fixture
-def release_env(
-    prefect_harness: None,
-    sandbox: RunningSandbox,
-    local_s3: LocalS3,
-    s3_bucket: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[Sandbox, str]]:
-    monkeypatch.setenv("CRA_EVIDENCE_URL", sandbox.url)
-    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", sandbox.api_key)
-    for name, value in boto3_session_env(local_s3).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_INITIAL_SECONDS", "0.1")
-    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_CAP_SECONDS", "0.5")
-    monkeypatch.setenv("CRAFLOW_RELEASE_POLL_DEADLINE_SECONDS", "60")
-    box = Sandbox(sandbox)
-    try:
-        yield box, f"s3://{s3_bucket}/evidence"
-    finally:
-        box.http.close()
 
 
 def _writes(events: list[dict[str, Any]]) -> list[str]:

@@ -83,3 +83,56 @@ def test_report_lines_say_blocked_or_released() -> None:
     assert release_line("2.0.0", RuntimeError("boom\ntrace")) == "release 2.0.0: ERROR: boom"
     assert verification_line(None) == "archive: nothing to verify"
     assert comparison_line(DemoSettings(), None) == "compare: not run"
+
+
+def test_the_demo_paces_to_its_sandbox_scaled_windows(tmp_path: Path) -> None:
+    from craflow.demo.environment import RATE_SCALE
+
+    env = demo_environment(
+        _surroundings(tmp_path), DemoSettings(), prefect_home=tmp_path / "h", prefect_api_url=None
+    )
+    assert float(env["CRAFLOW_RATE_WINDOW_SCALE"]) == RATE_SCALE
+
+
+def test_both_versions_pin_the_component_whose_triage_carries(tmp_path: Path) -> None:
+    from craflow.demo.sample import TRIAGED_COMPONENT
+
+    pin = f"{TRIAGED_COMPONENT}==1.11.0"
+    assert pin in VULNERABLE_REQUIREMENTS and pin in FIXED_REQUIREMENTS
+
+
+def test_report_says_what_was_carried_and_where_the_case_drafts_are(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from craflow.demo.incident import CaseDrafts
+    from craflow.demo.report import case_lines, triage_line
+    from craflow.incident.model import Case, CaseOpened
+
+    settings = DemoSettings()
+    passed = ReleaseOutcome(
+        product="p",
+        version="1.1.0",
+        verdict="passed",
+        exit_code=0,
+        triage_carried="1 carried from 1.0.0, 0 need review",
+    )
+    assert triage_line(settings, 1, passed).endswith("1 carried from 1.0.0, 0 need review")
+    assert triage_line(settings, RuntimeError("no api"), None) == "triage: ERROR: no api"
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    case = Case(
+        opened=CaseOpened(
+            recorded_at=now,
+            case_id="p--demo-2026-0001",
+            product="p",
+            vulnerability="DEMO-2026-0001",
+            became_aware_at=now,
+            source="kev",
+            affected_versions=("1.1.0",),
+        ),
+        affected_versions=("1.1.0",),
+    )
+    drafts = CaseDrafts(case, tmp_path, tmp_path / "p--demo-2026-0001.csaf.json", 7)
+    first, where = case_lines("CVE-2026-0001", drafts)
+    assert "case p--demo-2026-0001 opened (assessing, affected released: 1.1.0)" in first
+    assert str(tmp_path) in where and "p--demo-2026-0001.csaf.json" in where
+    assert case_lines("CVE-2026-0001", None) == ["Art. 14 case: not run"]

@@ -128,6 +128,7 @@ def test_event_fields_keep_their_json_types_and_missing_ones_take_the_configured
         "promote": None,
         "deprecate_previous": False,
         "export": None,
+        "carry_triage": None,
     }
     # the rendered value is the flow's one parameter, validated into the one request model
     request = ReleaseRequest.model_validate(rendered["request"])

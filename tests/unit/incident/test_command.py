@@ -19,6 +19,7 @@ EARLY = ("submitted", CASE, "--stage", "early-warning", "--reference", "R")
 @pytest.fixture
 def archive(tmp_path: Path, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(command, "now", clock)
+    monkeypatch.delenv("CRA_EVIDENCE_URL", raising=False)
     root = tmp_path / "archive"
     monkeypatch.setenv("CRAFLOW_EVIDENCE_DESTINATION", root.as_uri())
     return root
@@ -119,12 +120,16 @@ def test_submit_fix_close_keep_the_timeline(archive: Path, clock: VirtualClock) 
         "build-time only",
     )
     assert code == 0 and "closed as not affected" in out and "VEX statement" in out
-    assert events(archive) == [
+    assert sorted(p.name for p in (archive / "incidents").rglob("*.json")) == [
         "000000-opened.json",
         "000001-submitted.json",
         "000002-fix_released.json",
         "000003-closed_not_affected.json",
     ]
+    vex = json.loads((archive / "incident-vex" / CASE / "1.4.0.cdx.json").read_text())
+    [statement] = vex["vulnerabilities"]
+    assert statement["analysis"]["state"] == "not_affected"
+    assert str(archive / "incident-vex" / CASE) in out.replace("file://", "")
     assert run("list")[1].strip() == "no open cases"
 
 

@@ -132,3 +132,39 @@ def test_carry_evidence_names_origin_and_reasons() -> None:
     assert evidence["summary"] == "1 carried from 1.4.0, 1 needs review"
     assert evidence["carried"][0]["status"] == "not_affected"
     assert evidence["needs_review"][0]["previous"]["id"] == "p3"
+
+
+def test_fixed_is_never_carried_to_an_unchanged_component() -> None:
+    previous = [finding("p1", "PYSEC-1", "requests", "2.19.0", "fixed")]
+    current = [finding("c1", "PYSEC-1", "requests", "2.19.0")]
+    result = compute_carry(previous, current, from_version="1.4.0")
+    assert result.carried == ()
+    assert [r.finding.id for r in result.needs_review] == ["c1"]
+    assert "fixed in 1.4.0" in result.needs_review[0].reason
+
+
+def test_every_triage_decision_carries() -> None:
+    decisions = {
+        "not_affected": "component_not_present",
+        "false_positive": None,
+        "accepted_risk": None,
+        "wont_fix": None,
+        "in_progress": None,
+    }
+    previous = [
+        finding(f"p{i}", f"PYSEC-{i}", "lib", "1.0", status, justification)
+        for i, (status, justification) in enumerate(decisions.items())
+    ]
+    current = [finding(f"c{i}", f"PYSEC-{i}", "lib", "1.0") for i in range(len(decisions))]
+    result = compute_carry(previous, current, from_version="1.4.0")
+    assert {c.finding.id: c.status for c in result.carried} == {
+        f"c{i}": status for i, status in enumerate(decisions)
+    }
+    assert result.summary == "5 carried from 1.4.0, 0 need review"
+
+
+def test_in_progress_on_both_changes_nothing() -> None:
+    previous = [finding("p1", "PYSEC-1", "lib", "1.0", "in_progress")]
+    current = [finding("c1", "PYSEC-1", "lib", "1.0", "in_progress")]
+    result = compute_carry(previous, current, from_version="1.4.0")
+    assert result.carried == () and result.needs_review == ()
