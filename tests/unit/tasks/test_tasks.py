@@ -111,7 +111,7 @@ def test_wait_for_scan_until_completed(fake_client: FakeClient) -> None:
     clock = Clock()
     waited = wait_for_scan.fn("v1", PollSchedule(jitter=0), None, sleep=clock.sleep, clock=clock)
     assert (waited.done, waited.scan_state, waited.polls) == (True, "completed", 3)
-    assert clock.now == 1.5
+    assert clock.now == 4.0  # polls at 0, 2 and 4 s (no cold ramp: craflow.api.polling)
 
 
 def test_wait_for_scan_reaches_the_deadline(fake_client: FakeClient) -> None:
