@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from prefect import State, flow, get_run_logger, tags
-from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -77,6 +76,7 @@ from tasks.export import (
 from tasks.products import find_previous_release, resolve_product, resolve_version
 from tasks.promote import deprecate_version, promote_version
 from tasks.retry import with_retries
+from tasks.runmeta import tag_this_run
 from tasks.sbom import SbomFile, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
@@ -375,13 +375,7 @@ RELEASE_STEPS: tuple[Step, ...] = (
 
 
 def _tag_flow_run(product: str, version: str) -> None:
-    run_id = flow_run.id
-    if not run_id:
-        return
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(run_id)
-        wanted = [f"product:{product}", f"version:{version}", "craflow-release"]
-        client.update_flow_run(run_id, tags=sorted({*current.tags, *wanted}))
+    tag_this_run([f"product:{product}", f"version:{version}", "craflow-release"])
 
 
 def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:

@@ -57,17 +57,17 @@ def deprecated(previous: str, version: str) -> str:
 
 
 def archive_written(uri: str, objects: int, written: bool) -> str:
-    """`Archive written: s3://… (13 objects)` or `Archive reused: …` on a rerun."""
+    """`Evidence archive written: s3://… (13 objects)`, or `… reused: …` on a rerun."""
     verb = "written" if written else "reused (this evidence was archived before)"
     noun = "object" if objects == 1 else "objects"
-    return f"Archive {verb}: {uri} ({objects} {noun})"
+    return f"Evidence archive {verb}: {uri} ({objects} {noun})"
 
 
 def archive_verified(uri: str, checked: int, problems: Sequence[str]) -> str:
-    """`Archive verified: 13 objects match the manifest` or what does not."""
+    """`Evidence archive verified: 13 objects match the manifest at …` or what does not."""
     if not problems:
-        return f"Archive verified: {checked} objects match the manifest at {uri}"
-    return f"Archive NOT verified at {uri}: " + "; ".join(problems)
+        return f"Evidence archive verified: {checked} objects match the manifest at {uri}"
+    return f"Evidence archive NOT verified at {uri}: " + "; ".join(problems)
 
 
 def ending(label: str, state_name: str, message: str) -> str:

@@ -243,4 +243,4 @@ def test_sweep_command_exits_3_and_prints_json_when_a_product_fails(
         app, ["sweep", "-p", "beta", "--states", "approved", "--export", sweep_env]
     )
     assert ok.exit_code == 0, ok.output
-    assert "1 products, 2 versions swept" in ok.stdout
+    assert "1 product, 2 versions swept" in ok.stdout
