@@ -195,6 +195,8 @@ def _gate(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
         "; ".join(run.gate.reasons),
     )
     _tell(story.gate_verdict(run.gate))
+    if run.gate.deciding:
+        _tell(story.deciding(run.gate.deciding))
     for kev in (f for f in findings if f.kev and is_open(f.status)):
         events.emit(
             events.KEV_DETECTED,

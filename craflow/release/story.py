@@ -7,7 +7,7 @@ each returning one line, so the flow stays short and the wording is tested here.
 
 from collections.abc import Sequence
 
-from craflow.release.gate import GateVerdict
+from craflow.release.gate import Finding, GateVerdict
 
 SHA_PREFIX = 12
 
@@ -38,6 +38,17 @@ def gate_verdict(verdict: GateVerdict) -> str:
     word = "passed" if verdict.passed else "blocked"
     reasons = "; ".join(verdict.reasons) or "no reasons"
     return f"Gate {word} (policy {verdict.policy or 'default'}): {reasons}"
+
+
+def deciding(findings: Sequence[Finding], limit: int = 50) -> str:
+    """`Deciding findings (2): PYSEC-2023-192 high urllib3@1.23 [KEV]; …` (at most *limit*)."""
+    shown = [
+        f"{f.vuln_id} {f.severity}{' ' + f.component if f.component else ''}"
+        f"{' [KEV]' if f.kev else ''}"
+        for f in findings[:limit]
+    ]
+    more = f"; and {len(findings) - limit} more" if len(findings) > limit else ""
+    return f"Deciding findings ({len(findings)}): " + "; ".join(shown) + more
 
 
 def promotion(from_state: str, to_state: str, steps: Sequence[str]) -> str:

@@ -151,7 +151,9 @@ def _run_row(page: "Page", story: Story, version: str) -> str:
     page.goto(story.url("/runs"))
     name = f"release-{PRODUCT}-{version}"
     page.get_by_text(name, exact=True).first.wait_for()
-    row = page.locator("div, li, tr").filter(has_text=name).filter(has_text="Parameters").last
+    # a run row says "1 Parameter" (singular) for the release flow's one `request`
+    parameters = re.compile(r"\d+ Parameters?")
+    row = page.locator("div, li, tr").filter(has_text=name).filter(has_text=parameters).last
     return row.inner_text()
 
 

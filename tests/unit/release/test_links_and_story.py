@@ -3,7 +3,7 @@
 import pytest
 
 from craflow.release import story
-from craflow.release.gate import GateVerdict
+from craflow.release.gate import Finding, GateVerdict
 from craflow.release.links import advisory_md, advisory_url, code, console_url
 from craflow.release.outcome import VERDICTS, ReleaseOutcome
 from craflow.release.report import EvidenceLink, evidence_markdown, summary_markdown
@@ -57,8 +57,6 @@ def test_evidence_table_links_https_and_shows_s3_as_text() -> None:
 
 
 def test_summary_has_no_emoji_no_empty_header_and_links_the_findings() -> None:
-    from craflow.release.gate import Finding
-
     finding = Finding(
         "PYSEC-2023-192", "high", "open", False, "urllib3@1.23", "", ("CVE-2023-43804",)
     )
@@ -98,5 +96,10 @@ def test_story_lines() -> None:
     assert "already released" in story.promotion("released", "released", [])
     assert story.archive_written("s3://b/e/", 13, True) == (
         "Evidence archive written: s3://b/e/ (13 objects)"
+    )
+    finding = Finding("PYSEC-2023-192", "high", component="urllib3@1.23", kev=True)
+    assert story.deciding([finding] * 3, limit=2) == (
+        "Deciding findings (3): PYSEC-2023-192 high urllib3@1.23 [KEV]; "
+        "PYSEC-2023-192 high urllib3@1.23 [KEV]; and 1 more"
     )
     assert "NOT verified" in story.archive_verified("s3://b/e/", 13, ["x: missing"])
