@@ -11,6 +11,7 @@ Skips with the reason when Playwright or Chromium is absent (see tests/e2e/brows
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,13 +178,23 @@ def _logs(page: "Page", story: Story, version: str) -> str:
 
 
 def _event_cards(page: "Page", story: Story, names: list[str]) -> list[str]:
-    """The event feed filtered to *names*, one text per event card (newest first)."""
+    """The event feed filtered to *names*, one text per event card (newest first).
+
+    The server persists events in batches and the feed loads after its filters (which
+    name the events too): reload until a card of every name is there, or 2 × WAIT_MS.
+    """
     quoted = ",".join(f'"{name}"' for name in names)
     page.goto(story.url(f"/events?events=[{quoted}]"))
-    page.get_by_text(names[0], exact=True).first.wait_for()
-    body = page.locator("body").inner_text()
-    feed = body.split("\nPast day\n", 1)[-1]  # past the filters, which name the events too
-    return [card for card in feed.split("Show raw event") if any(n in card for n in names)]
+    deadline = time.monotonic() + 2 * WAIT_MS / 1000
+    while True:
+        page.get_by_text("Show raw event").first.wait_for()
+        body = page.locator("body").inner_text()
+        feed = body.split("\nPast day\n", 1)[-1]  # past the filters
+        cards = [card for card in feed.split("Show raw event") if any(n in card for n in names)]
+        if all(any(n in c for c in cards) for n in names) or time.monotonic() > deadline:
+            return cards
+        page.wait_for_timeout(2_000)
+        page.reload()
 
 
 # --- what works today -----------------------------------------------------------------
