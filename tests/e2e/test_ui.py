@@ -181,7 +181,7 @@ def _event_cards(page: "Page", story: Story, names: list[str]) -> list[str]:
     """The event feed filtered to *names*, one text per event card (newest first).
 
     The server persists events in batches and the feed loads after its filters (which
-    name the events too): reload until a card of every name is there, or 2 × WAIT_MS.
+    name the events too): reload until a card of every name is there, or twice WAIT_MS.
     """
     quoted = ",".join(f'"{name}"' for name in names)
     page.goto(story.url(f"/events?events=[{quoted}]"))
