@@ -98,6 +98,30 @@ class EvidenceSettings(CraflowSettings):
         description="Attempts per S3 request (botocore standard retry mode), first included.",
     )
 
+    link: Literal["console", "presigned", "none"] = Field(
+        default="console",
+        description=(
+            "How the evidence table in the Prefect UI links an `s3://` object: `console` "
+            "(the storage console's HTTPS page, see console_url_template), `presigned` (a "
+            "presigned GET URL valid presign_seconds) or `none` (the `s3://` URI as text only)."
+        ),
+    )
+    console_url_template: str = Field(
+        default="https://s3.console.aws.amazon.com/s3/object/{bucket}?prefix={key_quoted}",
+        min_length=8,
+        pattern=r"^https://",
+        description=(
+            "HTTPS page of an archived object for link='console'; placeholders {bucket}, "
+            "{key} and {key_quoted}. Point it at your S3-compatible store's console."
+        ),
+    )
+    presign_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="Lifetime of a presigned evidence link (link='presigned'); S3 allows 7 days.",
+    )
+
     @model_validator(mode="after")
     def _kms_key_needs_kms(self) -> Self:
         if self.kms_key_id is not None and self.sse != "aws:kms":

@@ -13,10 +13,12 @@ A step returns None to go on or a `ReleaseOutcome` to end the run there. A later
 step (carry triage forward, archive a VEX document, open an incident case) is one
 more function in `RELEASE_STEPS`.
 
-The run ends Completed (passed), Completed named "Pending" (the scan did not
-finish by the deadline: nothing promoted, exit 75) or Failed (gate blocked or an
-error; the verdict is the state message). Every ending carries its
-`ReleaseOutcome` as the state's data.
+The run ends Completed (passed), Failed named "Blocked" (the gate or the server's
+release policy refused), Completed named "Pending" (the scan did not finish by the
+deadline: nothing promoted, exit 75) or Failed (an error); the verdict is the state
+message and the words come from `craflow.release.outcome.VERDICTS`. Each chapter of
+the run's story is logged at INFO (`craflow.release.story`). Every ending carries
+its `ReleaseOutcome` as the state's data.
 """
 
 import json
@@ -27,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from prefect import State, flow, get_run_logger, tags
-from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -37,14 +38,21 @@ from config.release import ReleaseSettings
 from config.vex import VexSettings
 from craflow.api import CraEvidenceError, ReleaseBlockedError
 from craflow.boundary import exit_code_for, one_line
-from craflow.evidence import EvidenceError
+from craflow.evidence import EvidenceError, verify_run
 from craflow.exitcodes import ExitCode
+from craflow.release import story
 from craflow.release.ci import detect_ci
 from craflow.release.errors import GateConfigError, ReleaseInputError, TransitionError
 from craflow.release.gate import GatePolicy, ReadinessFacts, evaluate_gate
-from craflow.release.outcome import ReleaseOutcome
+from craflow.release.outcome import ReleaseOutcome, words
 from craflow.release.polling import PollSchedule
-from craflow.release.report import diff_rows, finding_from, finding_rows, summary_markdown
+from craflow.release.report import (
+    diff_rows,
+    evidence_markdown,
+    finding_from,
+    finding_rows,
+    summary_markdown,
+)
 from craflow.release.request import ReleaseRequest
 from craflow.release.run import ReleaseRun
 from craflow.release.states import promotion_blocker
@@ -55,11 +63,12 @@ from craflow.vex.errors import VexError
 from craflow.vex.model import Subject
 from flows.incident import open_cases_for_kev_hits
 from tasks import events
-from tasks.artifacts import publish_link, publish_markdown, publish_table
+from tasks.artifacts import evidence_links, publish_markdown, publish_table
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
     COMPLIANCE_REPORT_NAME,
     TECHNICAL_FILE_NAME,
+    ArchivedRun,
     ArchiveFile,
     ArchiveKey,
     ArchiveRequest,
@@ -74,6 +83,7 @@ from tasks.incident import collect_kev_hits
 from tasks.products import find_previous_release, resolve_product, resolve_version
 from tasks.promote import deprecate_version, promote_version
 from tasks.retry import with_retries
+from tasks.runmeta import tag_this_run
 from tasks.sbom import SbomFile, obtain_sbom
 from tasks.scan import ensure_scan, wait_for_scan
 from tasks.upload import upload_sbom_once
@@ -96,6 +106,7 @@ class _Context:
     """What the steps share besides the run: settings, the work folder, the SBOM file."""
 
     def __init__(self, settings: ReleaseSettings, work: Path) -> None:
+        self.evidence = EvidenceSettings()
         self.settings = settings
         self.work = work
         self.sbom: SbomFile | None = None
@@ -105,6 +116,11 @@ class _Context:
 
 Step = Callable[[ReleaseRun, _Context], ReleaseOutcome | None]
 _CDX_JSON = "application/vnd.cyclonedx+json"
+
+
+def _tell(line: str) -> None:
+    """One line of the run's story, at INFO in the run's logs (the UI shows them)."""
+    get_run_logger().info("%s", line)
 
 
 def _check_archive(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
@@ -120,6 +136,7 @@ def _obtain(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
     req, s = run.request, ctx.settings
     sbom = obtain_sbom(req.sbom, req.sbom_source, run.product, run.version_number, ctx.work)
     ctx.sbom, run.sbom_sha256, run.quality_score = sbom, sbom.sha256, sbom.quality_score
+    _tell(story.sbom_read(sbom.format, sbom.spec_version, sbom.component_count, sbom.generated))
     product = with_retries(resolve_product, s)(run.product)
     run.product_id = product.id
     version = with_retries(resolve_version, s).submit(product.id, run.version_number)
@@ -136,6 +153,7 @@ def _scan(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
     assert sbom is not None and version is not None
     upload = with_retries(upload_sbom_once, s)(version.id, sbom.path, sbom.sha256)
     run.sbom_id, run.uploaded = upload.sbom_id, upload.uploaded
+    _tell(story.sbom_upload(upload.uploaded, sbom.sha256, upload.sbom_id))
     with_retries(ensure_scan, s)(version.id, upload.scan_started)
     schedule = PollSchedule(
         s.poll_initial_seconds,
@@ -146,6 +164,7 @@ def _scan(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
     )
     waited = with_retries(wait_for_scan, s)(version.id, schedule, run.key("scan-progress"))
     run.status = waited.status
+    _tell(story.scan_waited(waited.elapsed_seconds, waited.polls, waited.scan_state, waited.done))
     if not waited.done:
         return run.outcome(
             "pending",
@@ -209,15 +228,15 @@ def _gate(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
         finding_rows(run.gate.deciding, s.artifact_table_rows),
         "; ".join(run.gate.reasons),
     )
+    _tell(story.gate_verdict(run.gate))
+    if run.gate.deciding:
+        _tell(story.deciding(run.gate.deciding))
     for kev in (f for f in findings if f.kev and is_open(f.status)):
         events.emit(
             events.KEV_DETECTED,
             run.product,
-            {
-                "version": run.version_number,
-                "vulnerability": kev.vuln_id,
-                "component": kev.component,
-            },
+            {"vulnerability": kev.vuln_id, "component": kev.component},
+            version=run.version_number,
         )
     return None
 
@@ -252,21 +271,25 @@ def _archive_blocked(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
         return None
     reasons = list(verdict.reasons)
     try:
-        _export(run, ctx, "failed")
+        _export(run, ctx, "failed")  # the archive's key word for a blocked verdict (stable)
     except EvidenceError as exc:  # the verdict stands; say that its record is missing
         reasons.append(f"verdict not archived: {one_line(exc)}")
-    return run.outcome("failed", verdict.exit_code, reasons)
+    _tell(story.not_promoted("the gate blocked the release"))
+    return run.outcome("blocked", verdict.exit_code, reasons)
 
 
 def _refused(run: ReleaseRun, reason: str) -> ReleaseOutcome:
+    _tell(story.not_promoted(f"the server refused: {reason}"))
     return run.outcome(
-        "failed", int(ExitCode.RELEASE_POLICY_NOT_MET), [f"server refused the release: {reason}"]
+        "blocked", int(ExitCode.RELEASE_POLICY_NOT_MET), [f"server refused the release: {reason}"]
     )
 
 
 def _check_promotion(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
     """Refuse before the first step what the server would refuse at the last one."""
     status = run.status
+    if run.promote is None:
+        _tell(story.not_promoted("--promote none"))
     if run.promote is None or status is None:
         return None
     blocker = promotion_blocker(
@@ -291,15 +314,13 @@ def _promote(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
             blockers = [f"{b.vuln_id}: {b.reason}" for b in exc.blockers] or [one_line(exc)]
             return _refused(run, "; ".join(blockers))
         run.promoted_to = promotion.to_state
+        _tell(story.promotion(promotion.from_state, promotion.to_state, promotion.steps))
         if promotion.steps:
             events.emit(
                 events.VERSION_CHANGED,
                 run.product,
-                {
-                    "version": run.version_number,
-                    "from": promotion.from_state,
-                    "to": promotion.to_state,
-                },
+                {"from": promotion.from_state, "to": promotion.to_state},
+                version=run.version_number,
             )
     deprecation = None
     if run.request.deprecate_previous and prior is not None and run.promote is not None:
@@ -307,9 +328,16 @@ def _promote(run: ReleaseRun, ctx: _Context) -> ReleaseOutcome | None:
             run.product_id, prior.id, prior.version_number, version.id
         )
     _export(run, ctx, "passed")
-    if deprecation is not None:
+    if deprecation is not None and prior is not None:
         deprecation.result()
         run.deprecated_previous = True
+        _tell(story.deprecated(prior.version_number, run.version_number))
+        events.emit(
+            events.VERSION_DEPRECATED,
+            run.product,
+            {"superseded_by": run.version_number},
+            version=prior.version_number,
+        )
     assert run.gate is not None
     return run.outcome("passed", int(ExitCode.OK), list(run.gate.reasons))
 
@@ -349,13 +377,38 @@ def _export(run: ReleaseRun, ctx: _Context, verdict: str) -> None:
             )
         )
     run.archive_uri = done.run_uri
-    for obj in done.objects:
-        publish_link(
-            run.key("evidence", obj.name),
-            obj.uri,
-            obj.name,
-            f"sha256 {obj.sha256}, {obj.size} bytes",
-        )
+    _archived(run, ctx, done, verdict)
+
+
+def _archived(run: ReleaseRun, ctx: _Context, done: ArchivedRun, verdict: str) -> None:
+    """Tell where the evidence is, verify what this run wrote, publish the evidence table."""
+    _tell(story.archive_written(done.run_uri, len(done.objects), done.written))
+    about = {"uri": done.run_uri, "objects": len(done.objects), "verdict": verdict}
+    if done.written:
+        events.emit(events.ARCHIVE_WRITTEN, run.product, about, version=run.version_number)
+        try:
+            checked = verify_run(done.run_uri, ctx.evidence)
+            problems = [f"{m.name}: {m.reason}" for m in checked.mismatches]
+            _tell(story.archive_verified(done.run_uri, checked.checked, problems))
+            events.emit(
+                events.ARCHIVE_VERIFIED,
+                run.product,
+                {
+                    "uri": done.run_uri,
+                    "checked": checked.checked,
+                    "ok": checked.ok,
+                    "mismatches": problems,
+                },
+                version=run.version_number,
+            )
+        except EvidenceError as exc:  # the release stands; say the check could not run
+            get_run_logger().warning("Archive not verified: %s", one_line(exc))
+    title = f"Evidence of {run.product} {run.version_number}"
+    publish_markdown(
+        run.key("evidence"),
+        evidence_markdown(title, done.run_uri, evidence_links(done.objects, ctx.evidence)),
+        f"{title}: {len(done.objects)} archived objects",
+    )
 
 
 def _vex_files(run: ReleaseRun, ctx: _Context) -> list[ArchiveFile]:
@@ -412,17 +465,13 @@ RELEASE_STEPS: tuple[Step, ...] = (
 
 
 def _tag_flow_run(product: str, version: str) -> None:
-    run_id = flow_run.id
-    if not run_id:
-        return
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(run_id)
-        wanted = [f"product:{product}", f"version:{version}", "craflow-release"]
-        client.update_flow_run(run_id, tags=sorted({*current.tags, *wanted}))
+    tag_this_run([f"product:{product}", f"version:{version}", "craflow-release"])
 
 
 def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
-    """Publish the summary and the event, then end the run in the state the verdict calls for."""
+    """Publish the summary and the event, then end the run in the state the verdict calls for
+    (one vocabulary: `craflow.release.outcome.VERDICTS`)."""
+    said = words(outcome.verdict)
     publish_markdown(
         run.key("summary"),
         summary_markdown(
@@ -431,18 +480,16 @@ def _finish(run: ReleaseRun, outcome: ReleaseOutcome) -> State[ReleaseOutcome]:
         f"Release {run.product} {run.version_number}: {outcome.verdict}",
     )
     payload = {
-        "version": run.version_number,
         "verdict": outcome.verdict,
+        "state": said.state_name,
         "exit_code": outcome.exit_code,
         "reasons": outcome.reasons,
     }
-    if outcome.verdict == "failed":
-        events.emit(events.RELEASE_BLOCKED, run.product, payload)
-        return Failed(message=outcome.message, data=outcome)
-    events.emit(events.RELEASE_COMPLETED, run.product, payload)
-    if outcome.verdict == "pending":
-        return Completed(name="Pending", message=outcome.message, data=outcome)
-    return Completed(message=outcome.message, data=outcome)
+    events.emit(said.event, run.product, payload, version=run.version_number)
+    _tell(story.ending(said.label, said.state_name, outcome.message))
+    if said.state_type == "FAILED":
+        return Failed(name=said.state_name, message=outcome.message, data=outcome)
+    return Completed(name=said.state_name, message=outcome.message, data=outcome)
 
 
 def start_run(request: ReleaseRequest, settings: ReleaseSettings) -> ReleaseRun:

@@ -28,7 +28,7 @@ from prefect.artifacts import (
 )
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from prefect.states import Failed
+from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from config.api import RateLimitSettings
@@ -52,7 +52,8 @@ from craflow.sweep import (
     portfolio_rows,
     summary_markdown,
 )
-from craflow.sweep.portfolio import change_lines
+from craflow.sweep.portfolio import change_lines, sweep_run_name
+from tasks import events
 from tasks.client import register_client, resolve_api_settings
 from tasks.export import (
     TECHNICAL_FILE_NAME,
@@ -66,6 +67,7 @@ from tasks.export import (
 )
 from tasks.pacing import PrefectPacer
 from tasks.retry import with_retries
+from tasks.runmeta import tag_this_run
 from tasks.sweep import (
     check_version_task,
     describe_failure,
@@ -152,7 +154,18 @@ def _product_failures(
     return failures
 
 
-@flow(name="sweep", log_prints=False)
+def _run_name() -> str:
+    """`sweep-<date>-<scope>`, from the run's parameters and the settings read now."""
+    params = flow_run.parameters
+    states = params.get("states") or SweepSettings().states
+    return sweep_run_name(datetime.now(UTC).date(), params.get("products"), list(states))
+
+
+#: tags of every sweep run (a deployment adds its own)
+SWEEP_TAGS = ("craflow", "sweep")
+
+
+@flow(name="sweep", flow_run_name=_run_name, log_prints=False)
 def sweep_flow(
     products: list[str] | None = None,
     states: list[str] | None = None,
@@ -179,6 +192,7 @@ def _sweep(
 ) -> SweepOutcome | State[SweepOutcome]:
     logger = get_run_logger()
     run_id = _run_id()
+    tag_this_run(SWEEP_TAGS)
     archive = check_writable(resolve_target(request.export, EvidenceSettings()))
     concurrency = max(1, min(request.concurrency, settings.max_concurrency))
     with sweep_client(settings, release):
@@ -228,16 +242,34 @@ def _sweep(
         exports=exports,
     )
     _publish(outcome, deltas, settings)
-    logger.info("%s", outcome.message)
+    logger.info("Portfolio verdict: %s", outcome.message)
+    events.emit_sweep_completed(
+        _name(),
+        {
+            "run_id": run_id,
+            "ok": outcome.ok,
+            "message": outcome.message,
+            "products": outcome.products_total,
+            "products_failed": [f.product for f in failures],
+            "versions": outcome.versions_total,
+            "versions_changed": outcome.versions_changed,
+            "kev_detected": outcome.kev_detected,
+            "snapshot_uri": outcome.snapshot_uri,
+        },
+    )
     if failures:
         return Failed(message=outcome.message, data=SweepFailedError(outcome))
-    return outcome
+    return Completed(message=outcome.message, data=outcome)
+
+
+def _name() -> str:
+    return str(flow_run.name or "sweep")
 
 
 def _publish(outcome: SweepOutcome, deltas: list[VersionDelta], settings: SweepSettings) -> None:
     """The portfolio table and the markdown summary of the sweep."""
     create_table_artifact(
-        outcome.rows, key="sweep-portfolio", description=f"Portfolio after sweep {outcome.run_id}"
+        outcome.rows, key="sweep-portfolio", description=f"Portfolio after {_name()}"
     )
     create_markdown_artifact(
         summary_markdown(
@@ -247,6 +279,7 @@ def _publish(outcome: SweepOutcome, deltas: list[VersionDelta], settings: SweepS
             failures=outcome.products_failed,
             products_total=outcome.products_total,
             max_change_lines=settings.summary_max_rows,
+            title=_name(),
         ),
         key="sweep-summary",
         description=outcome.message,

@@ -2,13 +2,22 @@
 
 Prefect accepts keys of lowercase letters, digits and dashes only;
 `artifact_key` (from `craflow.release.run`, re-exported here) makes one from any text.
+Keys stay stable (`release-<product>-<version>-…`, `1-0-0`); titles and descriptions
+are for people (`1.0.0`).
 """
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+from config.evidence import EvidenceSettings
+from craflow.release.links import console_url, split_s3
+from craflow.release.report import EvidenceLink
 from craflow.release.run import artifact_key
+
+if TYPE_CHECKING:
+    from tasks.export import ArchivedObject
 
 
 def publish_markdown(key: str, markdown: str, description: str) -> None:
@@ -26,4 +35,45 @@ def publish_link(key: str, link: str, text: str, description: str) -> None:
     create_link_artifact(link, link_text=text, key=key, description=description)
 
 
-__all__ = ["artifact_key", "publish_link", "publish_markdown", "publish_table"]
+def _presigned(uri: str, seconds: int) -> str | None:
+    parts = split_s3(uri)
+    if parts is None:
+        return None
+    import boto3
+
+    bucket, key = parts
+    url = (
+        boto3.session.Session()
+        .client("s3")
+        .generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds
+        )
+    )
+    return str(url)
+
+
+def evidence_links(
+    objects: Sequence["ArchivedObject"], settings: EvidenceSettings
+) -> list[EvidenceLink]:
+    """The archived objects with the HTTPS link `settings.link` asks for (None: text only)."""
+
+    def https(uri: str) -> str | None:
+        if settings.link == "console":
+            return console_url(uri, settings.console_url_template)
+        if settings.link == "presigned":
+            return _presigned(uri, settings.presign_seconds)
+        return None
+
+    return [
+        EvidenceLink(name=o.name, uri=o.uri, size=o.size, sha256=o.sha256, https=https(o.uri))
+        for o in objects
+    ]
+
+
+__all__ = [
+    "artifact_key",
+    "evidence_links",
+    "publish_link",
+    "publish_markdown",
+    "publish_table",
+]

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from craflow.commands.helptext import help_with_examples
+
 
 def compare(
     base: Annotated[str, typer.Argument(help="The earlier version number (A).")],
@@ -47,6 +49,18 @@ def compare(
     )
 
 
+_HELP = help_with_examples(
+    "Compare version A with version B of a product: components added, removed and "
+    "changed; vulnerabilities new and fixed. Runs as a Prefect flow and publishes the "
+    "comparison as a table artifact.",
+    [
+        "craflow compare 1.1.0 1.2.0 --product shop",
+        "craflow compare 1.1.0 1.2.0 -p shop --json > diff.json",
+    ],
+    ["Exit codes: 0 compared, 2 authentication, 3 API error, 4 unknown product or version."],
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add `craflow compare` to *app*."""
-    app.command("compare")(compare)
+    app.command("compare", help=_HELP)(compare)

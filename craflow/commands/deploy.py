@@ -13,6 +13,7 @@ import typer
 from pydantic import SecretStr, ValidationError
 
 from config.deploy import DeploySettings
+from craflow.commands.helptext import help_with_examples
 from craflow.exitcodes import ExitCode
 
 
@@ -205,9 +206,51 @@ def trigger_release(  # noqa: PLR0917 - typer maps each option to a parameter
     typer.echo(f"emitted craflow.release.requested for {product} {version} (event {event_id})")
 
 
+_NEEDS_SERVER = "Needs PREFECT_API_URL to point at a Prefect server (exit 6 otherwise)."
+
+_SERVE_HELP = help_with_examples(
+    "Serve the release (event-triggered) and sweep (scheduled) deployments from this "
+    "process: for one machine without a worker; triggers and schedules are live while it "
+    "runs. Stop it with Ctrl-C.",
+    [
+        "PREFECT_API_URL=http://127.0.0.1:4200/api craflow serve",
+        "CRAFLOW_DEPLOY_SWEEP_CRON='0 2 * * *' craflow serve",
+    ],
+    [_NEEDS_SERVER],
+)
+_DEPLOY_HELP = help_with_examples(
+    "Register the release and sweep deployments with the work pool (production). Run "
+    "`craflow setup` first, then start a worker: `prefect worker start --pool <pool>`.",
+    ["craflow setup && craflow deploy", "prefect worker start --pool craflow-process"],
+    [_NEEDS_SERVER],
+)
+_SETUP_HELP = help_with_examples(
+    "Create the API-key Secret block, the work pool and the rate-limit buckets "
+    "(idempotent: a rerun changes nothing that is already right).",
+    [
+        "CRA_EVIDENCE_API_KEY=... craflow setup",
+        "craflow setup --no-api-key   # the key comes from the worker's environment",
+    ],
+    [_NEEDS_SERVER],
+)
+_TRIGGER_HELP = help_with_examples(
+    "Emit `craflow.release.requested`; the release deployment (served or deployed) runs "
+    "the release. Same as `prefect event emit craflow.release.requested ...`.",
+    [
+        "craflow trigger-release --product shop --version 1.2.0 --sbom s3://builds/1.2.0.cdx.json",
+        "craflow trigger-release --product shop --version 1.2.0 --sbom-source "
+        "requirements:/srv/shop/requirements.txt --fail-on critical --promote approved",
+    ],
+    [
+        "A local --sbom path is made absolute (the flow may run elsewhere). Exit codes: 0 "
+        "emitted, 2 bad option, 6 no Prefect server configured, 1 the server refused it.",
+    ],
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add `serve`, `deploy`, `setup` and `trigger-release` to *app*."""
-    app.command("serve")(serve)
-    app.command("deploy")(deploy)
-    app.command("setup")(setup)
-    app.command("trigger-release")(trigger_release)
+    app.command("serve", help=_SERVE_HELP)(serve)
+    app.command("deploy", help=_DEPLOY_HELP)(deploy)
+    app.command("setup", help=_SETUP_HELP)(setup)
+    app.command("trigger-release", help=_TRIGGER_HELP)(trigger_release)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from craflow.commands.helptext import help_with_examples
+
 
 def export(
     product: Annotated[str, typer.Option("--product", "-p", help="Product slug.")],
@@ -48,6 +50,22 @@ def export(
         typer.echo(f"  {obj.name}  {obj.size} bytes  sha256 {obj.sha256}")
 
 
+_HELP = help_with_examples(
+    "Archive a version's technical file, compliance report and SBOM record in the "
+    "evidence store (a new run folder with a manifest; objects are never overwritten).",
+    [
+        "craflow export --product shop --version 1.2.0 --to s3://evidence/cra",
+        "craflow export -p shop -v 1.2.0 --to file:///srv/evidence --retain-years 10 --json",
+    ],
+    [
+        "A rerun for the same evidence reuses the archived run folder (already archived); "
+        "its manifest.json lists every object's size and SHA-256.",
+        "Exit codes: 0 archived, 2 authentication, 3 API error, 4 unknown product or "
+        "version or a bad --to, 6 configuration.",
+    ],
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add `craflow export` to *app*."""
-    app.command("export")(export)
+    app.command("export", help=_HELP)(export)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
+from craflow.commands.helptext import help_with_examples
 from craflow.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -18,12 +19,29 @@ if TYPE_CHECKING:
     from craflow.release.outcome import ReleaseOutcome
     from craflow.release.request import ReleaseRequest
 
-_HELP = (
+_HELP = help_with_examples(
     "Release a product version: SBOM → upload (once) → scan → wait → compare → gate → "
-    "promote → archive the evidence, as one Prefect flow run.\n\n"
-    "Exit codes: 0 passed, 2 authentication/usage, 3 API error, 4 validation, 5 file not "
-    "found, 6 configuration, 10-13 severity gate (critical, high, medium, low), 20 CRA floor "
-    "not ready (or KEV), 24 release policy not met, 75 pending (scan not finished in time)."
+    "promote → archive the evidence, as one Prefect flow run named "
+    "release-<product>-<version> (its logs, artifacts and events tell the story in the UI).",
+    [
+        "craflow release --product shop --version 1.2.0 --sbom sbom.cdx.json",
+        "craflow release --product shop --version 1.2.0 --from requirements:requirements.txt "
+        "--fail-on critical --export s3://evidence/cra",
+        "craflow release --product shop --version 1.3.0 --sbom s3://builds/1.3.0.cdx.json "
+        "--fail-on-kev --promote approved --deprecate-previous --json",
+    ],
+    [
+        "The SBOM: give exactly one of --sbom (an existing file) or --from (generate it); "
+        "both, or neither, is a usage error (exit 2) and nothing is created.",
+        "Defaults: --fail-on high, --promote released, --unknown-as high (settings "
+        "CRAFLOW_RELEASE_FAIL_ON, _PROMOTE, _UNKNOWN_AS); the archive is "
+        "CRAFLOW_EVIDENCE_DESTINATION unless --export is given.",
+        "Verdicts: passed, blocked (Prefect state Blocked), pending (state Pending), failed.",
+        "Exit codes: 0 passed, 1 unexpected error (a bug: please report it), 2 "
+        "authentication/usage, 3 API error, 4 validation, 5 file not found, 6 configuration, "
+        "10-13 severity gate (critical, high, medium, low), 20 CRA floor not ready (or KEV), "
+        "24 release policy not met, 75 pending (scan not finished in time).",
+    ],
 )
 
 

@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
     stack = typer.Typer(
         help=(
             "Prefect on PostgreSQL and Redis with a services process, a process work pool "
-            "and workers (settings: CRAFLOW_STACK_*; see docs/production.md)."
+            "and workers (settings: CRAFLOW_STACK_*; see docs/production.md).\n\n"
+            "Examples:\n\n  craflow stack up --workers 2\n\n  craflow stack status\n\n"
+            "  craflow stack down"
         ),
         no_args_is_help=True,
     )

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from craflow.commands.helptext import help_with_examples
+
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import State
 
@@ -118,6 +120,29 @@ def sweep(  # noqa: PLR0917 - typer maps options to parameters
     raise typer.Exit(int(outcome.exit_code))
 
 
+_HELP = help_with_examples(
+    "Rescan every selected version, compare with the last sweep, report the changes. "
+    "The Prefect run is named by date and scope (sweep-2026-12-01-released), tagged "
+    "craflow and sweep, and ends with a one-line portfolio verdict as its state message.",
+    [
+        "craflow sweep",
+        "craflow sweep --product 'web-*' --states released --export s3://evidence/cra",
+        "craflow sweep -p shop,api --export-changed --json",
+    ],
+    [
+        "The last snapshot lives in the evidence archive (--export, default "
+        "CRAFLOW_EVIDENCE_DESTINATION) at <archive>/sweeps/<timestamp>-<run>/snapshot.json; "
+        "the next sweep compares against the newest one there.",
+        "Events: craflow.version.changed for each version whose findings or CRA status "
+        "changed, craflow.kev.detected for each new KEV-listed finding, and "
+        "craflow.sweep.completed once per run (payloads in docs/deployments.md).",
+        "Exit codes: 0 when every product was checked, 3 when any product failed (the "
+        "others still run). A new KEV hit does not change the exit code: it is reported, "
+        "emitted as craflow.kev.detected and counted in the verdict line.",
+    ],
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add `craflow sweep` to *app*."""
-    app.command("sweep")(sweep)
+    app.command("sweep", help=_HELP)(sweep)

@@ -131,7 +131,7 @@ def demo_succeeded(settings: DemoSettings, results: DemoResults) -> bool:
     second = _outcome(results.releases.get(settings.second_version, RuntimeError()))
     return (
         first is not None
-        and first.verdict == "failed"
+        and first.verdict == "blocked"
         and second is not None
         and second.verdict == "passed"
         and second.promoted_to == "released"

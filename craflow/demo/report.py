@@ -44,7 +44,7 @@ def release_line(version: str, outcome: ReleaseOutcome | BaseException | None) -
         archived = f", archived at {outcome.archive_uri}" if outcome.archive_uri else ""
         return f"release {version}: PASSED, {promoted}{archived}"
     reasons = "; ".join(outcome.reasons[:3]) or outcome.error or "no reason given"
-    label = "BLOCKED" if outcome.verdict == "failed" else outcome.verdict.upper()
+    label = outcome.label
     return f"release {version}: {label} (exit {outcome.exit_code}): {reasons}"
 
 

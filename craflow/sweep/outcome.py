@@ -16,10 +16,16 @@ class ProductFailure(BaseModel):
     reason: str
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 product`, `2 products`, `0 versions` (nouns that take an -s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def failure_message(failures: Sequence[ProductFailure], total: int) -> str:
     """`"2 of 5 products failed: shop (scan failed on 1.2.0); api (not found)"`."""
     parts = "; ".join(f"{f.product} ({f.reason})" for f in failures)
-    return f"{len(failures)} of {total} products failed: {parts}"
+    noun = "product" if total == 1 else "products"
+    return f"{len(failures)} of {total} {noun} failed: {parts}"
 
 
 class SweepOutcome(BaseModel):
@@ -46,12 +52,16 @@ class SweepOutcome(BaseModel):
 
     @property
     def message(self) -> str:
-        if self.ok:
-            return (
-                f"{self.products_total} products, {self.versions_total} versions swept; "
-                f"{self.versions_changed} changed"
-            )
-        return failure_message(self.products_failed, self.products_total)
+        """The one-line portfolio verdict (the sweep run's state message)."""
+        if not self.ok:
+            return failure_message(self.products_failed, self.products_total)
+        line = (
+            f"{plural(self.products_total, 'product')}, "
+            f"{plural(self.versions_total, 'version')} swept; {self.versions_changed} changed"
+        )
+        if self.kev_detected:
+            line += f"; {plural(self.kev_detected, 'new KEV hit')}"
+        return line
 
 
 class SweepFailedError(Exception):

@@ -1,9 +1,11 @@
 """The portfolio table and the markdown summary a sweep publishes."""
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from craflow.sweep.delta import VersionDelta
-from craflow.sweep.outcome import ProductFailure, failure_message
+from craflow.sweep.outcome import ProductFailure, failure_message, plural
 from craflow.sweep.snapshot import VersionSnapshot, VulnerabilityHit
 
 Row = dict[str, str | int]
@@ -86,6 +88,21 @@ def _table(rows: Sequence[Row]) -> list[str]:
     return out
 
 
+def sweep_run_name(
+    day: date, products: Sequence[str] | None, states: Sequence[str], *, max_products: int = 3
+) -> str:
+    """The sweep run's name by date and scope: `sweep-2026-12-01-released`,
+    `sweep-2026-12-01-shop-api-released-approved` (products first, then states)."""
+    scope: list[str] = []
+    if products:
+        scope.extend(products[:max_products])
+        if len(products) > max_products:
+            scope.append(f"and-{len(products) - max_products}-more")
+    scope.extend(states)
+    words = [re.sub(r"[^a-z0-9]+", "-", w.lower()).strip("-") for w in scope]
+    return "-".join(["sweep", day.isoformat(), *[w for w in words if w]])
+
+
 def summary_markdown(
     *,
     run_id: str,
@@ -94,13 +111,18 @@ def summary_markdown(
     failures: Sequence[ProductFailure],
     products_total: int,
     max_change_lines: int,
+    title: str | None = None,
 ) -> str:
-    """The run's summary: changes first, then failures, then the portfolio table."""
+    """The run's summary: changes first, then failures, then the portfolio table.
+
+    The heading is *title* (the run's name, e.g. `sweep-2026-12-01-released`), never the
+    run id alone.
+    """
     changed = [d for d in deltas if d.changed]
-    lines = [f"# Compliance sweep {run_id}", ""]
+    lines = [f"# Compliance sweep {title}" if title else "# Compliance sweep", ""]
     lines.append(
-        f"{products_total} products, {len(rows)} versions, {len(changed)} changed, "
-        f"{len(failures)} products failed."
+        f"{plural(products_total, 'product')}, {plural(len(rows), 'version')}, "
+        f"{len(changed)} changed, {len(failures)} failed. Run id `{run_id}`."
     )
     lines += ["", "## Changes since the last sweep", ""]
     details = [line for d in changed for line in change_lines(d)]

@@ -81,7 +81,7 @@ def test_blocked_then_fixed_release_with_rerun(
     )
     assert result.exit_code == 11, result.output
     blocked = json.loads(result.stdout.strip().splitlines()[-1])
-    assert blocked["verdict"] == "failed"
+    assert blocked["verdict"] == "blocked"
     assert "GHSA-x84v-xcm2-53pg" in blocked["reasons"][0]
     assert blocked["promoted_to"] is None
     assert verify_run(blocked["archive_uri"]).ok  # the SBOM and gate.json of the verdict
@@ -196,6 +196,6 @@ def test_a_release_the_server_would_refuse_is_refused_before_the_first_step(
     sbom = write_bom(tmp_path / "bom.json", "gadget", "1.0", {"urllib3": "0.9"})
     outcome = run_release("gadget", "1.0", sbom=str(sbom), fail_on="none", export=archive)
     assert not isinstance(outcome, BaseException), outcome
-    assert (outcome.verdict, outcome.exit_code, outcome.promoted_to) == ("failed", 24, None)
+    assert (outcome.verdict, outcome.exit_code, outcome.promoted_to) == ("blocked", 24, None)
     assert "server refused the release" in outcome.reasons[0]
     assert box.version("gadget", "1.0")["release_state"] == "draft"

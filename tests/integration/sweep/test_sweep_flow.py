@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 from typer.testing import CliRunner
@@ -152,6 +153,21 @@ def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
     state = sweep_flow(export=sweep_env, concurrency=4, return_state=True)
     assert state.is_failed()
     assert state.message.startswith("1 of 3 products failed: gamma (")
+    completed = _events(recorded_events, "craflow.sweep.completed")
+    assert [(e.payload["ok"], e.payload["products_failed"]) for e in completed] == [
+        (True, []),
+        (False, ["gamma"]),
+    ]
+    assert (
+        completed[0].payload["message"]
+        == first.message
+        == "3 products, 6 versions swept; 0 changed"
+    )
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+    assert run.name.startswith("sweep-") and run.name.endswith("-released-approved"), run.name
+    assert {"craflow", "sweep"} <= set(run.tags)
+    assert completed[1].resource.id == f"craflow.sweep.{run.name}"
     error = state.result(raise_on_failure=False)
     assert isinstance(error, SweepFailedError)
     outcome = error.outcome
@@ -243,4 +259,4 @@ def test_sweep_command_exits_3_and_prints_json_when_a_product_fails(
         app, ["sweep", "-p", "beta", "--states", "approved", "--export", sweep_env]
     )
     assert ok.exit_code == 0, ok.output
-    assert "1 products, 2 versions swept" in ok.stdout
+    assert "1 product, 2 versions swept" in ok.stdout

@@ -118,7 +118,7 @@ def test_summary_markdown_names_verdict_reasons_and_archive() -> None:
         ci={"provider": "github"},
     )
     text = summary_markdown(outcome, gate=gate, quality_score=87.0)
-    assert text.startswith("# ✅ Release widget 1.2: passed")
+    assert text.startswith("# Release widget 1.2: passed")
     assert "s3://b/e/widget/1.2/r/" in text
     assert "87 / 100" in text
     assert "provider=github" in text

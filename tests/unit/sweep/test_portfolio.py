@@ -85,3 +85,45 @@ def test_outcome_exit_code_and_message() -> None:
     assert bad.exit_code == ExitCode.API_ERROR
     assert bad.message == "1 of 2 products failed: shop (scan failed on 1.0)"
     assert failure_message([], 0) == "0 of 0 products failed: "
+
+
+def test_portfolio_verdict_counts_in_words() -> None:
+    from craflow.sweep.outcome import plural
+
+    assert (plural(1, "product"), plural(0, "version"), plural(2, "version")) == (
+        "1 product",
+        "0 versions",
+        "2 versions",
+    )
+    one = SweepOutcome(run_id="r", products_total=1, versions_total=1, versions_changed=0)
+    assert one.message == "1 product, 1 version swept; 0 changed"
+    kev = one.model_copy(update={"kev_detected": 2, "versions_changed": 1})
+    assert kev.message == "1 product, 1 version swept; 1 changed; 2 new KEV hits"
+
+
+def test_sweep_run_name_by_date_and_scope() -> None:
+    from datetime import date
+
+    from craflow.sweep.portfolio import sweep_run_name
+
+    day = date(2026, 12, 1)
+    assert sweep_run_name(day, None, ["released"]) == "sweep-2026-12-01-released"
+    assert sweep_run_name(day, ["shop", "web-*"], ["released", "approved"]) == (
+        "sweep-2026-12-01-shop-web-released-approved"
+    )
+    many = sweep_run_name(day, ["a", "b", "c", "d", "e"], ["released"])
+    assert many == "sweep-2026-12-01-a-b-c-and-2-more-released"
+
+
+def test_summary_heading_is_the_run_name_not_an_id() -> None:
+    text = summary_markdown(
+        run_id="3f2a",
+        rows=[],
+        deltas=[],
+        failures=[],
+        products_total=1,
+        max_change_lines=3,
+        title="sweep-2026-12-01-released",
+    )
+    assert text.startswith("# Compliance sweep sweep-2026-12-01-released\n")
+    assert "1 product, 0 versions" in text
