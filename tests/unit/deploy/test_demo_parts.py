@@ -66,7 +66,7 @@ def test_the_sample_versions_differ_in_the_vulnerable_pin(tmp_path: Path) -> Non
 
 def test_report_lines_say_blocked_or_released() -> None:
     blocked = ReleaseOutcome(
-        product="p", version="1.0.0", verdict="failed", exit_code=11, reasons=["2 open high"]
+        product="p", version="1.0.0", verdict="blocked", exit_code=11, reasons=["2 open high"]
     )
     passed = ReleaseOutcome(
         product="p",
