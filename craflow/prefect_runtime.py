@@ -1,21 +1,26 @@
 """Where a `craflow` process keeps Prefect's run records when no Prefect server is configured.
 
-Without `PREFECT_API_URL`, Prefect starts an ephemeral API inside the process on
-one SQLite file in `PREFECT_HOME`. Several `craflow` processes at once (a CI
-matrix on one runner) then share that file: the ephemeral servers' background
-services (the telemetry heartbeat first) hit "database is locked" and print
-~150-line tracebacks, even when every run succeeds.
+Without `PREFECT_API_URL`, Prefect starts an ephemeral API (a uvicorn subprocess) on
+one SQLite file in `PREFECT_HOME`. Several `craflow` processes at once (a CI matrix
+on one runner) then share that file: the ephemeral servers' background services
+(the telemetry heartbeat first) hit "database is locked" and print ~150-line
+tracebacks, even when every run succeeds.
 
 So each process claims a database slot of its own: `$PREFECT_HOME/craflow-ephemeral/
 slot-N/prefect.db`, held with an exclusive `flock` for the life of the process
-(the kernel releases it when the process ends, also on SIGKILL). Slots are
-reused, so a slot's migrations run once, not on every start. The telemetry
-heartbeat is switched off (an ephemeral server has nowhere to send it).
+(the kernel releases it when the process ends, also on SIGKILL). Slots are reused.
+A new slot never runs Prefect's migrations itself: its database is copied
+(SQLite's backup API) from one template per Prefect version, migrated once under a
+file lock (`prefect_template.py`). Each slot keeps its own block-registration memo,
+so a reused slot skips that step too (one shared memo would flip between slots).
+The telemetry heartbeat is switched off (an ephemeral server has nowhere to send it),
+and a logging filter drops the one known shutdown report (`prefect_logging.py`).
 `PREFECT_HOME` itself stays shared: persisted results and cache records (what
 makes a rerun skip a finished upload) live there, not in the database.
 
-Nothing changes when the user chose: a `PREFECT_API_URL`, a database URL, or an
-analytics setting of their own always wins. Import cost: the standard library only.
+Nothing changes when the user chose: a `PREFECT_API_URL`, a database URL, a memo
+path, a logging configuration or an analytics setting of their own always wins.
+Import cost: the standard library only.
 """
 
 import fcntl
@@ -24,11 +29,16 @@ from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from craflow.prefect_logging import quiet_logging_config
+from craflow.prefect_template import seed_slot_database
+
 DB_URL_VARIABLES = (
     "PREFECT_SERVER_DATABASE_CONNECTION_URL",
     "PREFECT_API_DATABASE_CONNECTION_URL",
 )
+MEMO_VARIABLES = ("PREFECT_SERVER_MEMO_STORE_PATH", "PREFECT_MEMO_STORE_PATH")
 SLOTS_FOLDER = "craflow-ephemeral"
+DATABASE_NAME = "prefect.db"
 #: commands that run no flow in the user's Prefect home (the demo brings its own home)
 SELF_CONTAINED_COMMANDS = frozenset({"demo", "sandbox", "sbom"})
 MAX_SLOTS = 64
@@ -77,13 +87,34 @@ def configure_ephemeral_prefect(
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if any(env.get(name, "").strip() for name in DB_URL_VARIABLES):
         return None
+    home = prefect_home(env)
     try:
-        slot = claim_slot(prefect_home(env) / SLOTS_FOLDER)
+        slot = claim_slot(home / SLOTS_FOLDER)
     except OSError:
         return None  # an unwritable home: Prefect reports it in its own words
-    if slot is not None:
-        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{slot / 'prefect.db'}"
+    if slot is None:
+        return None
+    database = slot / DATABASE_NAME
+    if not database.exists():
+        seed_slot_database(database, env)  # best effort: else the server migrates it
+    env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{database}"
+    if not any(env.get(name, "").strip() for name in MEMO_VARIABLES):
+        env["PREFECT_SERVER_MEMO_STORE_PATH"] = str(slot / "memo_store.toml")
+    _quiet_shutdown(env, home)
     return slot
+
+
+def _quiet_shutdown(env: MutableMapping[str, str], home: Path) -> None:
+    """Point Prefect at its own logging configuration plus craflow's shutdown filter.
+
+    Left alone when the user has a logging configuration (the variable, or
+    `$PREFECT_HOME/logging.yml`, which Prefect reads by default).
+    """
+    if env.get("PREFECT_LOGGING_SETTINGS_PATH", "").strip() or (home / "logging.yml").exists():
+        return
+    config = quiet_logging_config(home / SLOTS_FOLDER)
+    if config is not None:
+        env["PREFECT_LOGGING_SETTINGS_PATH"] = str(config)
 
 
 def release_slots() -> None:

@@ -1,14 +1,16 @@
 """Issue 12, item 12: eight `craflow release` processes at once (a CI matrix on one runner).
 
 No Prefect server is configured, so every process runs Prefect's ephemeral API; they
-share one `PREFECT_HOME`. All must succeed, and stderr must carry nothing but their
-own lines: no "database is locked", no traceback.
+share one fresh `PREFECT_HOME` (the first run on a runner: one process migrates the
+template database, the others wait for it and copy it). All must succeed, and stderr
+must carry nothing but their own INFO lines: no "database is locked", no traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +20,14 @@ import pytest
 from craflow.sandbox.runner import RunningSandbox
 from tests.fixtures.sandbox import SandboxFactory
 
-# Eight Prefect processes (each with its ephemeral API and fresh migrations) on a shared
-# runner: generous bounds, they say nothing about speed.
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(2400)]
+# Eight Prefect processes, each with its ephemeral API, on a 2-core runner: the bound is
+# for a CI runner, not a claim about speed.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 PROCESSES = 8
+WAIT_SECONDS = 270
+#: what a successful release may print on stderr: Prefect's INFO lines and the
+#: continuation of its "Starting temporary server" line
+OWN_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| INFO    \| |^See https://www\.prefect\.io/")
 
 
 def _sbom(tmp_path: Path) -> Path:
@@ -53,13 +59,6 @@ def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="item 12 not finished: with a database per process, 8 of 8 runs succeed and none "
-    "prints 'database is locked', but 1 of 8 printed a ~240-line asyncio.CancelledError "
-    "traceback (aiosqlite cursor) while its ephemeral server stopped; on a loaded 2-core "
-    "runner fresh slots also exceeded the ephemeral start-up allowance",
-)
 def test_12_eight_releases_at_once_succeed_quietly(
     sandbox_factory: SandboxFactory, tmp_path: Path
 ) -> None:
@@ -89,10 +88,20 @@ def test_12_eight_releases_at_once_succeed_quietly(
         )
         for i in range(PROCESSES)
     ]
-    results = [(p.communicate(timeout=2200), p.returncode) for p in processes]
+    try:
+        results = [(p.communicate(timeout=WAIT_SECONDS), p.returncode) for p in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     for (out, err), code in results:
         assert code == 0, (out[-1000:], err[-3000:])
         assert json.loads(out.strip().splitlines()[-1])
         assert "Traceback" not in err, err[-3000:]
         assert "database is locked" not in err, err[-3000:]
-        assert len(err.strip().splitlines()) <= 20, err[-3000:]
+        foreign = [line for line in err.splitlines() if line.strip() and not OWN_LINE.match(line)]
+        assert not foreign, err[-3000:]
+    slots = sorted((tmp_path / "prefect-home" / "craflow-ephemeral").glob("slot-*"))
+    assert len(slots) == PROCESSES
+    assert len(list(slots[0].parent.glob("template-prefect-*.db"))) == 1

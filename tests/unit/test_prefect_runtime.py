@@ -1,7 +1,9 @@
 """craflow/prefect_runtime.py: one ephemeral Prefect database per process; the user wins."""
 
 import fcntl
+from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -14,8 +16,10 @@ from craflow.prefect_runtime import (
 
 
 @pytest.fixture(autouse=True)
-def _release() -> None:
-    yield  # type: ignore[misc]
+def _release() -> Iterator[None]:
+    # the template's real migration is a subprocess: tests/unit/test_prefect_template.py
+    with patch("craflow.prefect_runtime.seed_slot_database", return_value=True):
+        yield
     release_slots()
 
 
@@ -77,3 +81,39 @@ def test_self_contained_commands_are_left_alone(tmp_path: Path, argv: list[str])
     env = {"PREFECT_HOME": str(tmp_path)}
     assert configure_ephemeral_prefect(env, argv) is None
     assert "PREFECT_SERVER_DATABASE_CONNECTION_URL" not in env
+
+
+def test_a_new_slot_gets_the_users_memo_and_logging_choices(tmp_path: Path) -> None:
+    env = {
+        "PREFECT_HOME": str(tmp_path),
+        "PREFECT_MEMO_STORE_PATH": "/mine/memo.toml",
+        "PREFECT_LOGGING_SETTINGS_PATH": "/mine/logging.yml",
+    }
+    configure_ephemeral_prefect(env)
+    assert "PREFECT_SERVER_MEMO_STORE_PATH" not in env
+    assert env["PREFECT_LOGGING_SETTINGS_PATH"] == "/mine/logging.yml"
+
+
+def test_a_slot_keeps_its_own_block_registration_memo(tmp_path: Path) -> None:
+    env = {"PREFECT_HOME": str(tmp_path)}
+    slot = configure_ephemeral_prefect(env)
+    assert slot is not None
+    assert env["PREFECT_SERVER_MEMO_STORE_PATH"] == str(slot / "memo_store.toml")
+
+
+def test_a_logging_file_in_the_prefect_home_is_left_to_prefect(tmp_path: Path) -> None:
+    (tmp_path / "logging.yml").write_text("version: 1\n")
+    env = {"PREFECT_HOME": str(tmp_path)}
+    configure_ephemeral_prefect(env)
+    assert "PREFECT_LOGGING_SETTINGS_PATH" not in env
+
+
+def test_only_a_slot_without_database_is_seeded(tmp_path: Path) -> None:
+    env = {"PREFECT_HOME": str(tmp_path)}
+    with patch("craflow.prefect_runtime.seed_slot_database", return_value=True) as seed:
+        slot = configure_ephemeral_prefect(env)
+        assert slot is not None and seed.call_args.args[0] == slot / "prefect.db"
+        (slot / "prefect.db").write_bytes(b"")
+        release_slots()
+        configure_ephemeral_prefect(env)
+    assert seed.call_count == 1
