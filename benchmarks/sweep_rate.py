@@ -5,8 +5,8 @@ small SBOM each) in a sandbox started with a generous rate scale, restarts the s
 on the same data with `--rate-scale` limits, and runs `sweep_flow` twice under a
 Prefect test harness:
 
-1. paced by craflow's client (token buckets corrected by the server's headers);
-2. paced only by Prefect global concurrency limits (`rate_limit(..., strict=True)`).
+1. paced by the process alone (`CRAFLOW_BUDGET_MODE=local`);
+2. paced by the shared Redis budget (`CRAFLOW_BUDGET_MODE=shared`, craflow/budget).
 
 For each it prints the wall time, the requests per bucket, the 429s received, and the
 ratio of the wall time to the lower bound the read and write limits impose. The sandbox
@@ -145,7 +145,9 @@ def main() -> None:
     parser.add_argument("--rate-scale", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--scan-seconds", type=float, default=0.2)
-    parser.add_argument("--skip-prefect", action="store_true", help="Only craflow's pacing.")
+    parser.add_argument(
+        "--skip-shared", action="store_true", help="Only per-process pacing (no Redis budget)."
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="craflow-bench-sandbox-"))
@@ -168,9 +170,9 @@ def main() -> None:
         os.environ["CRA_EVIDENCE_URL"] = sandbox.url
         os.environ["CRA_EVIDENCE_API_KEY"] = API_KEY
         archives = Path(tempfile.mkdtemp(prefix="craflow-bench-archive-"))
-        modes = ["client"] if args.skip_prefect else ["client", "prefect"]
+        modes = ["local"] if args.skip_shared else ["local", "shared"]
         for mode in modes:
-            os.environ["CRAFLOW_SWEEP_PACING"] = mode
+            os.environ["CRAFLOW_BUDGET_MODE"] = mode
             time.sleep(window + 0.5)  # let the sandbox's fixed windows of the last run close
             print(f"sweeping with {mode} pacing ...", flush=True)
             results.append(run_sweep(mode, archives / mode, args.concurrency, args.rate_scale))
