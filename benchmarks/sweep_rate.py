@@ -41,7 +41,8 @@ import httpx
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
-import flows.sweep as sweep_module
+import tasks.client as client_module
+from benchmarks.portfolio import build_versions
 from config.api import ApiSettings, RateLimitSettings
 from craflow.api import CraEvidenceClient
 from craflow.api.ratelimit import bucket_for
@@ -71,31 +72,14 @@ class CountingTransport(httpx.HTTPTransport):
         return response
 
 
-def write_bom(path: Path, name: str, version: str) -> Path:
-    path.write_text(
-        '{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": ['
-        f'{{"type": "library", "name": "{name}-lib", "version": "{version}",'
-        f' "purl": "pkg:pypi/{name}-lib@{version}"}}]}}',
-        encoding="utf-8",
-    )
-    return path
-
-
 def build_portfolio(data_dir: Path, versions: int, per_product: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="craflow-bench-boms-"))
     with start_sandbox(
         data_dir=data_dir, api_key=API_KEY, scan_seconds=0.0, rate_scale=SETUP_SCALE
     ) as sandbox:
         settings = ApiSettings(url=sandbox.url, api_key=API_KEY)
         rates = RateLimitSettings(window_scale=SETUP_SCALE)
         with CraEvidenceClient(settings, rates=rates) as client:
-            for index in range(versions):
-                slug = f"bench-{index // per_product:03d}"
-                product = client.find_or_create_product(slug, name=slug)
-                number = f"1.{index % per_product}.0"
-                version = client.create_version(product.id, number, release_state="approved")
-                bom = write_bom(work / f"{slug}-{number}.json", slug, number)
-                client.ingest_sbom(version.id, bom, auto_scan=False)
+            build_versions(client, versions, per_product)
 
 
 def lower_bounds(requests: Counter[str], scale: float) -> tuple[float, float]:
@@ -117,14 +101,14 @@ def run_sweep(label: str, archive: Path, concurrency: int, scale: float) -> dict
             kwargs["transport"] = transport
             super().__init__(*args, **kwargs)
 
-    original = sweep_module.CraEvidenceClient
-    sweep_module.CraEvidenceClient = CountedClient
+    original = client_module.CraEvidenceClient
+    client_module.CraEvidenceClient = CountedClient  # type: ignore[misc]
     try:
         started = time.monotonic()
         state = sweep_flow(concurrency=concurrency, export=archive.as_uri(), return_state=True)
         wall = time.monotonic() - started
     finally:
-        sweep_module.CraEvidenceClient = original
+        client_module.CraEvidenceClient = original  # type: ignore[misc]
     fixed, steady = lower_bounds(transport.requests, scale)
     return {
         "label": label,

@@ -7,6 +7,9 @@ proactive trigger fires when a run that sent one sends neither another nor a ter
 state within `within_seconds`, and sets it Crashed. The fanned-out sweep re-runs a
 chunk whose run crashed (flows/sweep.py).
 
+Prefect's default heartbeat is every 180 s, so the default window is 600 s; the
+stack sets 30 s heartbeats and a 90 s window.
+
     python -m deployments.automations [WITHIN_SECONDS]   # create or replace it
 """
 
@@ -27,7 +30,7 @@ TERMINAL_EVENTS = frozenset(
 )
 
 
-def zombie_automation(within_seconds: int = 120) -> Automation:
+def zombie_automation(within_seconds: int = 600) -> Automation:
     """Mark a flow run Crashed when its heartbeats stop for *within_seconds*."""
     return Automation(
         name=ZOMBIE_AUTOMATION_NAME,
@@ -50,7 +53,7 @@ def zombie_automation(within_seconds: int = 120) -> Automation:
     )
 
 
-async def ensure_zombie_automation(within_seconds: int = 120) -> str:
+async def ensure_zombie_automation(within_seconds: int = 600) -> str:
     """Create the automation, replacing one of the same name; returns its id."""
     while True:  # names are not unique on the server: remove every earlier copy
         try:
@@ -63,4 +66,4 @@ async def ensure_zombie_automation(within_seconds: int = 120) -> str:
 
 
 if __name__ == "__main__":
-    print(asyncio.run(ensure_zombie_automation(int(sys.argv[1]) if len(sys.argv) > 1 else 120)))
+    print(asyncio.run(ensure_zombie_automation(int(sys.argv[1]) if len(sys.argv) > 1 else 600)))

@@ -91,7 +91,7 @@ async def run_setup(
     api_key: SecretStr | None,
     pool_name: str,
     pool_type: str,
-    crash_after_seconds: int = 120,
+    crash_after_seconds: int = 600,
     limits: Sequence[object] = (),
 ) -> list[SetupStep]:
     """Every setup step, in order.
