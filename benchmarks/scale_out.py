@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--rate-scale", type=float, default=10.0, help="sandbox limit scale")
     parser.add_argument("--per-product", type=int, default=10, help="versions per product")
     parser.add_argument("--concurrency", type=int, default=4, help="versions in flight per run")
+    parser.add_argument("--worker-limit", type=int, default=2, help="runs per worker at once")
     parser.add_argument("--scan-seconds", type=float, default=0.2, help="sandbox scan time")
     parser.add_argument(
         "--kill-worker-after", type=float, default=None, help="SIGKILL worker-0 after S s"

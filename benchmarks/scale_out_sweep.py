@@ -6,7 +6,6 @@ parent reads the chunk runs' persisted results from the same local storage).
 """
 
 import argparse
-import math
 import os
 import signal
 import tempfile
@@ -166,7 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             redis_url=args.redis_url,
             run_dir=run_dir,
             workers=args.workers,
-            worker_limit=max(1, math.ceil(args.versions / args.per_product / args.workers)),
+            worker_limit=args.worker_limit,
             startup_timeout_seconds=600,
         )
         state = up(settings, environ=env)
