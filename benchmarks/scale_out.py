@@ -29,6 +29,7 @@ the sweep's report).
 """
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -136,7 +137,9 @@ def main() -> None:
     if args.api_url:
         from benchmarks.scale_out_sweep import run
 
-        print(json.dumps(run(args)))
+        with contextlib.redirect_stdout(sys.stderr):  # Prefect's tables and logs
+            report = run(args)
+        print(json.dumps(report))
         return
 
     limiter = SmoothLimiter(args.rate)

@@ -73,13 +73,22 @@ def _bound(buckets: Counter[str], scale: float) -> float:
     )
 
 
-def _kill_later(state: StackState, after: float) -> threading.Timer:
-    """SIGKILL worker-0 and the flow runs it started (its process group) after *after* s."""
+def _kill_later(state: StackState, after: float) -> threading.Thread:
+    """SIGKILL worker-0 and the flow runs it started (its process group) once one of its
+    runs has begun (so it sent a heartbeat) and *after* s have passed."""
     (worker,) = [r for r in state.processes if r.name == "worker-0"]
-    timer = threading.Timer(after, lambda: os.killpg(worker.pid, signal.SIGKILL))
-    timer.daemon = True
-    timer.start()
-    return timer
+    started = time.monotonic()
+
+    def kill() -> None:
+        log = Path(worker.log)
+        while "Beginning flow run" not in log.read_text(errors="replace"):
+            time.sleep(0.5)
+        time.sleep(max(0.0, after - (time.monotonic() - started)))
+        os.killpg(worker.pid, signal.SIGKILL)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
 
 
 def _sweep(settings: StackSettings, state: StackState, args: argparse.Namespace) -> object:
@@ -97,15 +106,12 @@ def _sweep(settings: StackSettings, state: StackState, args: argparse.Namespace)
         print_next_steps_message=False,
         ignore_warnings=True,
     )
-    timer = _kill_later(state, args.kill_worker_after) if args.kill_worker_after else None
+    if args.kill_worker_after is not None:
+        _kill_later(state, args.kill_worker_after)
     archive = Path(tempfile.mkdtemp(prefix="craflow-scale-archive-")).as_uri()
-    try:
-        result = sweep_flow(
-            concurrency=args.concurrency, export=archive, fan_out="deployment", return_state=True
-        )
-    finally:
-        if timer is not None:
-            timer.cancel()
+    result = sweep_flow(
+        concurrency=args.concurrency, export=archive, fan_out="deployment", return_state=True
+    )
     value = result.result(raise_on_failure=False)
     return getattr(value, "outcome", value)
 

@@ -84,6 +84,15 @@ class SweepSettings(CraflowSettings):
         le=10,
         description="Runs per chunk at most in deployment mode: a Crashed run is re-created.",
     )
+    fan_out_pending_seconds: float = Field(
+        default=900.0,
+        ge=30.0,
+        le=86400.0,
+        description=(
+            "Seconds a chunk run may stay Pending (a worker took it but it never began) "
+            "before the sweep marks it Crashed and re-runs it."
+        ),
+    )
     fan_out_poll_seconds: float = Field(
         default=5.0,
         ge=0.1,

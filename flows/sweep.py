@@ -158,6 +158,7 @@ def _run_chunks(
             concurrency=concurrency,
             attempts=settings.fan_out_attempts,
             poll_seconds=settings.fan_out_poll_seconds,
+            pending_seconds=settings.fan_out_pending_seconds,
             tags=("craflow", "sweep"),
         )
         return run_on_workers(chunks, plan)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -20,6 +21,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Crashed
 
 from craflow.sweep.fanout import ChunkResult, SweepChunk
 
@@ -57,6 +59,7 @@ class WorkerPlan:
     concurrency: int  # versions in flight inside one chunk's run
     attempts: int  # runs per chunk at most (a crashed run is re-created)
     poll_seconds: float
+    pending_seconds: float = 900.0  # a run Pending longer than this is crashed and re-run
     tags: tuple[str, ...] = ()
 
 
@@ -93,11 +96,22 @@ def _answer(run: FlowRun, chunk: SweepChunk) -> ChunkAnswer:
         return f"result of {chunk.name} unreadable: {_one_line(exc)}"
 
 
+def _stalled(run: FlowRun, limit: float, at: datetime) -> str | None:
+    """Why a run counts as crashed though no one said so: Pending (picked up by a worker
+    that died before the run began, so no heartbeat ever came) for longer than *limit*."""
+    state = run.state
+    if state is None or state.type != StateType.PENDING or state.timestamp is None:
+        return None
+    waited = (at - state.timestamp).total_seconds()
+    return f"Pending for {waited:.0f} s: its worker is gone" if waited > limit else None
+
+
 def run_on_workers(
     chunks: Sequence[SweepChunk],
     plan: WorkerPlan,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[int, ChunkAnswer]:
     """One deployment run per chunk; wait for all; re-run crashed ones; never raise for one."""
     answers: dict[int, ChunkAnswer] = {}
@@ -113,13 +127,20 @@ def run_on_workers(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(running)))
             )
             for run in runs:
-                if run.state is None or not run.state.is_final():
+                stalled = _stalled(run, plan.pending_seconds, now())
+                if stalled is not None:
+                    client.set_flow_run_state(run.id, Crashed(message=stalled), force=True)
+                elif run.state is None or not run.state.is_final():
                     continue
                 chunk = running.pop(run.id)
-                crashed = run.state.type == StateType.CRASHED
+                crashed = stalled is not None or (
+                    run.state is not None and run.state.type == StateType.CRASHED
+                )
                 if crashed and attempts[chunk.index] < plan.attempts:
                     attempts[chunk.index] += 1
                     running[_start(chunk, plan, attempts[chunk.index])] = chunk
                     continue
-                answers[chunk.index] = _answer(run, chunk)
+                answers[chunk.index] = (
+                    f"run of {chunk.name}: {stalled}" if stalled else _answer(run, chunk)
+                )
     return answers

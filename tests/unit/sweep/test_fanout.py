@@ -1,6 +1,7 @@
 """Fan-out planning, result collection (each version once), mode choice and crash re-runs."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
@@ -41,6 +42,7 @@ def _fallback(target: VersionTarget, reason: str) -> VersionSnapshot:
 
 
 TARGETS = [_target("a", "1"), _target("b", "1"), _target("a", "2"), _target("a", "3")]
+STALE = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
 
 def test_chunks_group_by_product_in_first_seen_order_and_split_large_products() -> None:
@@ -116,6 +118,7 @@ class _FakeServer:
         self.script = script
         self.runs: dict[UUID, tuple[str, StateType]] = {}
         self.started: list[str] = []
+        self.forced: list[tuple[UUID, StateType, bool]] = []
 
     def run_deployment(self, name: str, **kwargs: Any) -> Any:
         chunk = SweepChunk.model_validate(kwargs["parameters"]["chunk"])
@@ -124,6 +127,9 @@ class _FakeServer:
         run_id = uuid4()
         self.runs[run_id] = (chunk.model_dump_json(), self.script[chunk.name][attempt])
         return SimpleNamespace(id=run_id)
+
+    def set_flow_run_state(self, run_id: UUID, state: Any, force: bool) -> None:
+        self.forced.append((run_id, state.type, force))
 
     def read_flow_runs(self, flow_run_filter: Any) -> list[Any]:
         found = []
@@ -137,7 +143,8 @@ class _FakeServer:
                 type=state_type,
                 name=state_type.value.title(),
                 message="worker died" if state_type == StateType.CRASHED else "",
-                is_final=lambda: True,
+                is_final=lambda t=state_type: t != StateType.PENDING,
+                timestamp=STALE,
                 result=lambda r=result: r,
             )
             found.append(SimpleNamespace(id=run_id, state=state))
@@ -150,6 +157,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_FakeServer]:
         {
             "a-0": [StateType.CRASHED, StateType.COMPLETED],
             "b-1": [StateType.CRASHED, StateType.CRASHED],
+            "c-2": [StateType.PENDING, StateType.COMPLETED],
         }
     )
 
@@ -166,15 +174,21 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_FakeServer]:
 
 
 def test_crashed_runs_are_re_run_until_the_attempts_are_spent(server: _FakeServer) -> None:
-    chunks = plan_chunks(TARGETS, max_versions=5)
+    chunks = plan_chunks([*TARGETS, _target("c", "1")], max_versions=5)
     plan = WorkerPlan(
         deployment="sweep-product/sweep-product", concurrency=2, attempts=2, poll_seconds=1
     )
-    answers = run_on_workers(chunks, plan, sleep=lambda _: None)
+    answers = run_on_workers(
+        chunks, plan, sleep=lambda _: None, now=lambda: STALE + timedelta(seconds=901)
+    )
     assert server.started.count("a-0") == 2
     assert server.started.count("b-1") == 2
     assert isinstance(answers[0], ChunkResult)
     assert answers[1] == "run of b-1 ended Crashed: worker died"
+    # a run left Pending by a dead worker never sends a heartbeat: crashed by the sweep
+    assert server.started.count("c-2") == 2
+    assert [(t, f) for _, t, f in server.forced] == [(StateType.CRASHED, True)]
+    assert isinstance(answers[2], ChunkResult)
     snapshots, errors = collect(chunks, answers, _fallback)
-    assert len({s.key for s in snapshots}) == len(snapshots) == 4
+    assert len({s.key for s in snapshots}) == len(snapshots) == 5
     assert set(errors) == {TARGETS[1].key}
