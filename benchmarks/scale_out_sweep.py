@@ -73,6 +73,9 @@ def _bound(buckets: Counter[str], scale: float) -> float:
     )
 
 
+KILLED: list[str] = []  # the workers `_kill_later` killed
+
+
 def _kill_later(state: StackState, after: float) -> threading.Thread:
     """SIGKILL worker-0 and the flow runs it started (its process group) once one of its
     runs has begun (so it sent a heartbeat) and *after* s have passed."""
@@ -81,10 +84,12 @@ def _kill_later(state: StackState, after: float) -> threading.Thread:
 
     def kill() -> None:
         log = Path(worker.log)
-        while "Beginning flow run" not in log.read_text(errors="replace"):
+        # "Beginning flow run" or, for runs linked to the sweep, "Beginning subflow run"
+        while " - Beginning " not in log.read_text(errors="replace"):
             time.sleep(0.5)
-        time.sleep(max(0.0, after - (time.monotonic() - started)))
+        time.sleep(max(2.0, after - (time.monotonic() - started)))  # its first heartbeat
         os.killpg(worker.pid, signal.SIGKILL)
+        KILLED.append(worker.name)
 
     thread = threading.Thread(target=kill, daemon=True)
     thread.start()
@@ -128,6 +133,8 @@ def _env(proxy_url: str, key: str, scale: float, args: argparse.Namespace) -> di
         "CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS": str(max(args.scan_seconds / 2, 0.05)),
         "CRAFLOW_SWEEP_CHUNK_VERSIONS": str(args.per_product),
         "CRAFLOW_SWEEP_FAN_OUT_POLL_SECONDS": "1",
+        # a run a killed worker took but never began: crashed after 3 min (starts take ~70 s here)
+        "CRAFLOW_SWEEP_FAN_OUT_PENDING_SECONDS": "180",
     }
 
 
@@ -154,7 +161,7 @@ def _report(
         "rescanned_twice": sum(1 for n in counts.rescans.values() if n > 1),
         "requests": dict(counts.buckets),
         "rate_scale": scale,
-        "killed_worker": args.kill_worker_after is not None,
+        "killed_worker": bool(KILLED),
         "load": round(os.getloadavg()[0], 1),
     }
 
