@@ -9,6 +9,7 @@ stack, across processes.
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -50,8 +51,8 @@ class Counts:
             return max(self.times) - min(self.times) if self.times else 0.0
 
 
-def start_proxy(upstream: str) -> tuple[ThreadingHTTPServer, Counts]:
-    """Serve the proxy on a free loopback port; `server.server_address[1]` is the port."""
+def start_proxy(upstream: str) -> tuple[ThreadingHTTPServer, Counts, Callable[[], None]]:
+    """Serve the proxy on a free loopback port (`server.server_address[1]`); and its stop."""
     counts = Counts()
     client = httpx.Client(base_url=upstream.rstrip("/"), timeout=60.0)
 
@@ -83,4 +84,10 @@ def start_proxy(upstream: str) -> tuple[ThreadingHTTPServer, Counts]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, counts
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        client.close()
+
+    return server, counts, stop

@@ -169,8 +169,8 @@ def _report(
 def run(args: argparse.Namespace) -> dict[str, object]:
     """Build, start, sweep, stop; the JSON line's fields."""
     with ExitStack() as stack, _upstream(args, stack) as (upstream, key, scale):
-        server, counts = start_proxy(upstream)
-        stack.callback(server.shutdown)
+        server, counts, stop_proxy = start_proxy(upstream)
+        stack.callback(stop_proxy)
         env = _env(f"http://127.0.0.1:{server.server_address[1]}", key, scale, args)
         run_dir = Path(tempfile.mkdtemp(prefix="craflow-scale-stack-"))
         settings = StackSettings(
@@ -196,4 +196,5 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             client = redis.Redis.from_url(args.redis_url)
             for redis_key in client.scan_iter(f"{env['CRAFLOW_BUDGET_KEY_PREFIX']}:*"):
                 client.delete(redis_key)
+            client.close()
     return counts_report
