@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from config.api import ApiSettings, RateLimitSettings
@@ -20,10 +19,9 @@ from craflow.sandbox.runner import start_sandbox
 from craflow.sweep import SweepFailedError
 from flows.sweep import sweep_flow
 from tasks.incident import open_book
+from tests.integration.sweep.test_sweep_flow import KEV_CVE, RATE_SCALE, _control
 
-KEV_CVE = "CVE-2025-48384"  # in the CISA KEV catalogue the sandbox ships
 OSV_ID = "OSV-CRAFLOW-FANOUT-1"
-RATE_SCALE = 60.0
 
 pytestmark = pytest.mark.integration
 
@@ -38,16 +36,6 @@ def _sbom(path: Path, product: str, lib_version: str) -> Path:
     bom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [component]}
     path.write_text(json.dumps(bom), encoding="utf-8")
     return path
-
-
-def _control(sandbox: Any, path: str, body: object) -> None:
-    response = httpx.post(
-        f"{sandbox.url}/_sandbox/{path}",
-        json=body,
-        headers={"Authorization": f"Bearer {sandbox.api_key}"},
-        timeout=30,
-    )
-    assert response.status_code < 300, response.text
 
 
 @pytest.fixture(scope="module")
