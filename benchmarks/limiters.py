@@ -142,7 +142,6 @@ def main() -> None:
     os.environ["CRA_EVIDENCE_API_KEY"] = args.api_key
     os.environ["CRAFLOW_RATE_READ_PER_MINUTE"] = str(int(args.read_per_second * 60))
     os.environ["CRAFLOW_RATE_WRITE_PER_MINUTE"] = str(int(args.write_per_second * 60))
-    os.environ["CRAFLOW_SWEEP_PACING"] = "client"
     os.environ["CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS"] = "0.5"
     archives = Path(tempfile.mkdtemp(prefix="craflow-bench-archive-"))
     results = []

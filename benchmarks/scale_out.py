@@ -12,13 +12,24 @@ prints one JSON line:
     {"workers", "versions", "span", "bound", "ratio", "got_429", "missing", "duplicated"}
 
 span = first to last accepted request; bound = (versions - 1) x interval of the limit;
-`missing`/`duplicated` count request ids never accepted / accepted twice. Phase 2 (the
-fanned-out sweep through a stack's workers, `--api-url`) is not built yet.
+`missing`/`duplicated` count request ids never accepted / accepted twice.
+
+With `--api-url URL` (or `--api-url sandbox`: a local sandbox built fast, then served
+at `--rate-scale` x the contract's limits) it measures the fanned-out sweep instead
+(benchmarks/scale_out_sweep.py): builds the portfolio on the server, starts the stack
+(`craflow.stack.up`, `--workers` workers) on this machine's PostgreSQL and Redis, runs the
+sweep with one `sweep-product` deployment run per product, and prints the same JSON line
+(span = first to last API request of the sweep; bound = the read/write limits' lower
+bound for the requests sent; missing / duplicated = versions absent from / repeated in
+the sweep's report).
 
     PYTHONPATH=. .venv/bin/python benchmarks/scale_out.py --workers 3 --versions 300 --rate 25
+    PYTHONPATH=. .venv/bin/python benchmarks/scale_out.py --api-url sandbox --workers 3 \
+        --versions 300 --rate-scale 10
 """
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -111,10 +122,25 @@ def main() -> None:
     parser.add_argument("--pacer", choices=["shared", "local", "prefect"], default="shared")
     parser.add_argument("--headroom", type=float, default=None)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--api-url", default=None, help="phase 2 (fanned-out sweep): not yet")
+    parser.add_argument(
+        "--api-url", default=None, help="sweep mode: the API (or `sandbox`) to sweep through"
+    )
+    parser.add_argument("--rate-scale", type=float, default=10.0, help="sandbox limit scale")
+    parser.add_argument("--per-product", type=int, default=10, help="versions per product")
+    parser.add_argument("--concurrency", type=int, default=4, help="versions in flight per run")
+    parser.add_argument("--worker-limit", type=int, default=2, help="runs per worker at once")
+    parser.add_argument("--scan-seconds", type=float, default=0.2, help="sandbox scan time")
+    parser.add_argument(
+        "--kill-worker-after", type=float, default=None, help="SIGKILL worker-0 after S s"
+    )
     args = parser.parse_args()
     if args.api_url:
-        sys.exit("scale_out: the fanned-out sweep (--api-url) is phase 2 and not built yet")
+        from benchmarks.scale_out_sweep import run
+
+        with contextlib.redirect_stdout(sys.stderr):  # Prefect's tables and logs
+            report = run(args)
+        print(json.dumps(report))
+        return
 
     limiter = SmoothLimiter(args.rate)
     server = serve(limiter)

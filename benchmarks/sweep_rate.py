@@ -5,8 +5,8 @@ small SBOM each) in a sandbox started with a generous rate scale, restarts the s
 on the same data with `--rate-scale` limits, and runs `sweep_flow` twice under a
 Prefect test harness:
 
-1. paced by craflow's client (token buckets corrected by the server's headers);
-2. paced only by Prefect global concurrency limits (`rate_limit(..., strict=True)`).
+1. paced by the process alone (`CRAFLOW_BUDGET_MODE=local`);
+2. paced by the shared Redis budget (`CRAFLOW_BUDGET_MODE=shared`, craflow/budget).
 
 For each it prints the wall time, the requests per bucket, the 429s received, and the
 ratio of the wall time to the lower bound the read and write limits impose. The sandbox
@@ -41,7 +41,8 @@ import httpx
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
-import flows.sweep as sweep_module
+import tasks.client as client_module
+from benchmarks.portfolio import build_versions
 from config.api import ApiSettings, RateLimitSettings
 from craflow.api import CraEvidenceClient
 from craflow.api.ratelimit import bucket_for
@@ -71,31 +72,14 @@ class CountingTransport(httpx.HTTPTransport):
         return response
 
 
-def write_bom(path: Path, name: str, version: str) -> Path:
-    path.write_text(
-        '{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": ['
-        f'{{"type": "library", "name": "{name}-lib", "version": "{version}",'
-        f' "purl": "pkg:pypi/{name}-lib@{version}"}}]}}',
-        encoding="utf-8",
-    )
-    return path
-
-
 def build_portfolio(data_dir: Path, versions: int, per_product: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="craflow-bench-boms-"))
     with start_sandbox(
         data_dir=data_dir, api_key=API_KEY, scan_seconds=0.0, rate_scale=SETUP_SCALE
     ) as sandbox:
         settings = ApiSettings(url=sandbox.url, api_key=API_KEY)
         rates = RateLimitSettings(window_scale=SETUP_SCALE)
         with CraEvidenceClient(settings, rates=rates) as client:
-            for index in range(versions):
-                slug = f"bench-{index // per_product:03d}"
-                product = client.find_or_create_product(slug, name=slug)
-                number = f"1.{index % per_product}.0"
-                version = client.create_version(product.id, number, release_state="approved")
-                bom = write_bom(work / f"{slug}-{number}.json", slug, number)
-                client.ingest_sbom(version.id, bom, auto_scan=False)
+            build_versions(client, versions, per_product)
 
 
 def lower_bounds(requests: Counter[str], scale: float) -> tuple[float, float]:
@@ -117,14 +101,14 @@ def run_sweep(label: str, archive: Path, concurrency: int, scale: float) -> dict
             kwargs["transport"] = transport
             super().__init__(*args, **kwargs)
 
-    original = sweep_module.CraEvidenceClient
-    sweep_module.CraEvidenceClient = CountedClient
+    original = client_module.CraEvidenceClient
+    client_module.CraEvidenceClient = CountedClient  # type: ignore[misc]
     try:
         started = time.monotonic()
         state = sweep_flow(concurrency=concurrency, export=archive.as_uri(), return_state=True)
         wall = time.monotonic() - started
     finally:
-        sweep_module.CraEvidenceClient = original
+        client_module.CraEvidenceClient = original  # type: ignore[misc]
     fixed, steady = lower_bounds(transport.requests, scale)
     return {
         "label": label,
@@ -145,7 +129,9 @@ def main() -> None:
     parser.add_argument("--rate-scale", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--scan-seconds", type=float, default=0.2)
-    parser.add_argument("--skip-prefect", action="store_true", help="Only craflow's pacing.")
+    parser.add_argument(
+        "--skip-shared", action="store_true", help="Only per-process pacing (no Redis budget)."
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="craflow-bench-sandbox-"))
@@ -168,9 +154,9 @@ def main() -> None:
         os.environ["CRA_EVIDENCE_URL"] = sandbox.url
         os.environ["CRA_EVIDENCE_API_KEY"] = API_KEY
         archives = Path(tempfile.mkdtemp(prefix="craflow-bench-archive-"))
-        modes = ["client"] if args.skip_prefect else ["client", "prefect"]
+        modes = ["local"] if args.skip_shared else ["local", "shared"]
         for mode in modes:
-            os.environ["CRAFLOW_SWEEP_PACING"] = mode
+            os.environ["CRAFLOW_BUDGET_MODE"] = mode
             time.sleep(window + 0.5)  # let the sandbox's fixed windows of the last run close
             print(f"sweeping with {mode} pacing ...", flush=True)
             results.append(run_sweep(mode, archives / mode, args.concurrency, args.rate_scale))

@@ -1,14 +1,13 @@
 """Settings of the deployments, `craflow setup`, the local Prefect server and the demo.
 
 - `DeploySettings` (`CRAFLOW_DEPLOY_*`): deployment names, the work pool, the sweep
-  schedule and how many runs `craflow serve` runs at once.
+  and incident-clock schedules and how many runs `craflow serve` runs at once.
 - `PrefectServerSettings` (`CRAFLOW_PREFECT_SERVER_*`): starting and stopping a local
   `prefect server start` (the demo's `--ui` and the end-to-end tests).
 - `DemoSettings` (`CRAFLOW_DEMO_*`): the demo's sample product and its time budget.
 
-The API key's Secret block name is `ReleaseSettings.secret_block_name` and the rate
-buckets' names and sizes come from `SweepSettings.pacer_limit_prefix` and
-`RateLimitSettings`: one place for each.
+The API key's Secret block name is `ReleaseSettings.secret_block_name`; the rates are
+`RateLimitSettings`, shared across workers through `craflow.budget`: one place for each.
 """
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +38,26 @@ class DeploySettings(CraflowSettings):
         max_length=100,
         pattern=_NAME,
         description="Name of the scheduled sweep deployment.",
+    )
+    sweep_product_name: str = Field(
+        default="sweep-product",
+        min_length=1,
+        max_length=100,
+        pattern=_NAME,
+        description="Name of the deployment that checks one chunk of a fanned-out sweep.",
+    )
+    incident_name: str = Field(
+        default="incident-clock",
+        min_length=1,
+        max_length=100,
+        pattern=_NAME,
+        description="Name of the hourly Art. 14 incident clock deployment.",
+    )
+    incident_cron: str = Field(
+        default="5 * * * *",
+        min_length=9,
+        max_length=100,
+        description="Cron expression (UTC) of the incident clock (default: hourly at :05).",
     )
     work_pool: str = Field(
         default="craflow-process",

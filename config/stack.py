@@ -51,6 +51,18 @@ class StackSettings(CraflowSettings):
     worker_limit: int = Field(
         default=4, ge=1, le=1000, description="Most flow runs one worker runs at once."
     )
+    heartbeat_seconds: int = Field(
+        default=30,
+        ge=30,
+        le=3600,
+        description="Seconds between flow-run heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY).",
+    )
+    crash_after_seconds: int = Field(
+        default=90,
+        ge=60,
+        le=86400,
+        description="Seconds without a heartbeat before a run is marked Crashed (the automation).",
+    )
     work_pool: str = Field(
         default="craflow-process",
         min_length=1,

@@ -56,23 +56,46 @@ class SweepSettings(CraflowSettings):
         le=5000,
         description="Most change lines written to the markdown summary (the table has all rows).",
     )
-    pacing: Literal["client", "prefect"] = Field(
-        default="client",
+    fan_out: Literal["auto", "inline", "subflow", "deployment"] = Field(
+        default="auto",
         description=(
-            "Who paces the API requests: the client's own token buckets (one process), or "
-            "Prefect global concurrency limits shared by every worker using the same key."
+            "How a sweep spreads its products: inline (this run checks every version), "
+            "subflow (one child flow run per chunk, in this process), deployment (one run "
+            "of the sweep-product deployment per chunk, picked up by any worker), or auto: "
+            "deployment under a worker when that deployment exists, subflow under a worker "
+            "without it, inline elsewhere (e.g. `craflow sweep` from a terminal)."
         ),
     )
-    pacer_limit_prefix: str = Field(
-        default="craflow-api",
-        min_length=1,
-        max_length=60,
-        pattern=r"^[a-z0-9][a-z0-9-]*$",
-        description="Name prefix of the Prefect global concurrency limits used as rate buckets.",
+    chunk_versions: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Most versions of one product checked by one fanned-out run.",
     )
-    pacer_acquire_timeout_seconds: float = Field(
-        default=600.0,
-        ge=1.0,
-        le=3600.0,
-        description="Longest wait for one slot of a Prefect-backed rate bucket before failing.",
+    fan_out_parallel: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Chunk subflows run at once in subflow mode.",
+    )
+    fan_out_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Runs per chunk at most in deployment mode: a Crashed run is re-created.",
+    )
+    fan_out_pending_seconds: float = Field(
+        default=900.0,
+        ge=30.0,
+        le=86400.0,
+        description=(
+            "Seconds a chunk run may stay Pending (a worker took it but it never began) "
+            "before the sweep marks it Crashed and re-runs it."
+        ),
+    )
+    fan_out_poll_seconds: float = Field(
+        default=5.0,
+        ge=0.1,
+        le=300.0,
+        description="Seconds between two reads of the chunk runs' states in deployment mode.",
     )

@@ -1,7 +1,9 @@
-"""The release and sweep deployments, built from the flows' module entry points.
+"""craflow's deployments, built from the flows' module entry points.
 
 `release_deployment` is triggered by `craflow.release.requested`; `sweep_deployment` runs
-on a cron schedule in a time zone. Both use module-path entry points
+on a cron schedule in a time zone; `sweep_product_deployment` checks one chunk of a
+fanned-out sweep (run by the sweep, never scheduled); `incident_deployment` is the hourly
+Art. 14 clock (UTC). All use module-path entry points
 (`flows.release.release_flow`), so any process with craflow installed can load them:
 `craflow serve` runs them itself, a worker of the work pool runs them after
 `craflow deploy`.
@@ -24,6 +26,7 @@ from deployments.triggers import (
 
 RELEASE_TAGS = ["craflow", "release"]
 SWEEP_TAGS = ["craflow", "sweep"]
+INCIDENT_TAGS = ["craflow", "incident"]
 RELEASE_TRIGGER_NAME = "craflow-release-requested"
 
 
@@ -70,18 +73,54 @@ def sweep_deployment(settings: DeploySettings) -> RunnerDeployment:
     )
 
 
+def sweep_product_deployment(settings: DeploySettings) -> RunnerDeployment:
+    """One chunk of a fanned-out sweep; the sweep creates its runs (`run_deployment`)."""
+    from flows.sweep import sweep_product_flow
+
+    return cast(
+        RunnerDeployment,
+        sweep_product_flow.to_deployment(
+            name=settings.sweep_product_name,
+            description="Rescan one product's versions for a fanned-out sweep.",
+            tags=SWEEP_TAGS,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ),
+    )
+
+
+def incident_deployment(settings: DeploySettings) -> RunnerDeployment:
+    """The hourly Art. 14 reporting clock (cron in UTC)."""
+    from flows.incident import incident_clock_flow
+
+    return cast(
+        RunnerDeployment,
+        incident_clock_flow.to_deployment(
+            name=settings.incident_name,
+            description="Art. 14 clock: due and overdue reports of open incident cases.",
+            tags=INCIDENT_TAGS,
+            schedule=Cron(settings.incident_cron, timezone="UTC"),
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ),
+    )
+
+
 def all_deployments(settings: DeploySettings) -> list[RunnerDeployment]:
-    """Both deployments, release first."""
-    return [release_deployment(settings), sweep_deployment(settings)]
+    """Every deployment: release, sweep, the sweep's chunk runs, the incident clock."""
+    return [
+        release_deployment(settings),
+        sweep_deployment(settings),
+        sweep_product_deployment(settings),
+        incident_deployment(settings),
+    ]
 
 
 def serve_all(settings: DeploySettings) -> None:
-    """Serve both deployments from this process until interrupted (schedules and triggers live)."""
+    """Serve every deployment from this process until interrupted (schedules and triggers live)."""
     serve(*all_deployments(settings), limit=settings.serve_limit)
 
 
 def deploy_all(settings: DeploySettings) -> list[str]:
-    """Register both deployments with the work pool; returns their ids."""
+    """Register every deployment with the work pool; returns their ids."""
     ids = deploy(
         *all_deployments(settings),
         work_pool_name=settings.work_pool,

@@ -1,25 +1,26 @@
-"""`craflow setup`: the Secret block, the work pool and the rate-limit buckets, idempotently.
+"""`craflow setup`: the Secret block, the work pool and the crash automation, idempotently.
 
 Running it twice changes nothing the second time (every step says "kept"); running it
 with new settings updates what differs. The API key is never printed.
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from prefect.automations import Automation
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import (
-    GlobalConcurrencyLimitCreate,
-    GlobalConcurrencyLimitUpdate,
-    WorkPoolCreate,
-)
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.workers.utilities import get_default_base_job_template_for_infrastructure_type
 from pydantic import SecretStr
 
-from tasks.pacing import LimitSpec
+from deployments.automations import (
+    ZOMBIE_AUTOMATION_NAME,
+    ensure_zombie_automation,
+    zombie_automation,
+)
 
 Outcome = Literal["created", "updated", "kept", "skipped"]
 
@@ -62,30 +63,26 @@ async def ensure_work_pool(name: str, pool_type: str) -> SetupStep:
     return SetupStep("work pool", name, "created")
 
 
-async def ensure_rate_limit(spec: LimitSpec) -> SetupStep:
-    """Create the global concurrency limit, or correct its size and refill rate if they differ."""
-    async with get_client() as client:
-        try:
-            current = await client.read_global_concurrency_limit_by_name(spec.name)
-        except ObjectNotFound:
-            await client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(
-                    name=spec.name,
-                    limit=spec.limit,
-                    slot_decay_per_second=spec.slot_decay_per_second,
-                )
-            )
-            return SetupStep("rate limit", spec.name, "created")
-        decay_gap = abs((current.slot_decay_per_second or 0.0) - spec.slot_decay_per_second)
-        if current.limit == spec.limit and decay_gap < 1e-9:
-            return SetupStep("rate limit", spec.name, "kept")
-        await client.update_global_concurrency_limit(
-            spec.name,
-            GlobalConcurrencyLimitUpdate(
-                limit=spec.limit, slot_decay_per_second=spec.slot_decay_per_second
-            ),
-        )
-    return SetupStep("rate limit", spec.name, "updated")
+def _same(current: Automation, wanted: Automation) -> bool:
+    """The same trigger and actions, ignoring the ids the server gave them."""
+    return bool(
+        current.trigger.model_dump(exclude={"id"}) == wanted.trigger.model_dump(exclude={"id"})
+        and [a.model_dump() for a in current.actions] == [a.model_dump() for a in wanted.actions]
+    )
+
+
+async def ensure_crash_automation(within_seconds: int) -> SetupStep:
+    """The automation that marks a dead worker's runs Crashed (deployments/automations.py)."""
+    try:
+        current = await Automation.aread(name=ZOMBIE_AUTOMATION_NAME)
+    except ValueError:
+        current = None
+    wanted = zombie_automation(within_seconds)
+    if current is not None and _same(current, wanted):
+        return SetupStep("automation", ZOMBIE_AUTOMATION_NAME, "kept")
+    await ensure_zombie_automation(within_seconds)
+    outcome: Outcome = "created" if current is None else "updated"
+    return SetupStep("automation", ZOMBIE_AUTOMATION_NAME, outcome)
 
 
 async def run_setup(
@@ -94,12 +91,17 @@ async def run_setup(
     api_key: SecretStr | None,
     pool_name: str,
     pool_type: str,
-    limits: Iterable[LimitSpec],
+    crash_after_seconds: int = 600,
+    limits: Sequence[object] = (),
 ) -> list[SetupStep]:
-    """Every setup step, in order."""
-    steps = [
+    """Every setup step, in order.
+
+    `limits` is ignored: the Prefect rate-limit buckets are gone (the shared budget is
+    Redis, craflow/budget); it stays until no caller passes it.
+    """
+    del limits
+    return [
         await ensure_api_key_block(block_name, api_key),
         await ensure_work_pool(pool_name, pool_type),
+        await ensure_crash_automation(crash_after_seconds),
     ]
-    steps.extend([await ensure_rate_limit(spec) for spec in limits])
-    return steps

@@ -6,17 +6,22 @@ bounded number in flight → deltas against the previous sweep's snapshot → a 
 snapshot in the evidence archive, events, artifacts, and optional refreshed
 exports. Each product is its own unit of failure: the run finishes the others and
 then ends Failed with "N of M products failed: …".
+
+Fan-out (`CRAFLOW_SWEEP_FAN_OUT`, craflow/sweep/fanout.py): the versions are planned
+as per-product chunks; each chunk is checked inline, by a `sweep-product` subflow, or
+by a run of the `sweep-product` deployment on any worker (a crashed run is re-run);
+the results are collected into one snapshot per version, each reported once. A KEV
+hit on a released version opens an Art. 14 case (flows/incident.py, idempotent).
 """
 
 from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from prefect import State, Task, flow, get_run_logger
@@ -31,12 +36,11 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from config.api import RateLimitSettings
+from config.deploy import DeploySettings
 from config.evidence import EvidenceSettings
 from config.release import ReleaseSettings
 from config.sweep import SweepSettings
-from craflow.api import CraEvidenceClient
-from craflow.api.ratelimit import Pacer
+from craflow.budget import under_worker
 from craflow.evidence.uri import Location
 from craflow.release.request import SweepRequest
 from craflow.sweep import (
@@ -52,9 +56,11 @@ from craflow.sweep import (
     portfolio_rows,
     summary_markdown,
 )
+from craflow.sweep.fanout import ChunkResult, SweepChunk, collect, plan_chunks
 from craflow.sweep.portfolio import change_lines, sweep_run_name
+from flows.incident import open_cases_for_kev_hits
 from tasks import events
-from tasks.client import register_client, resolve_api_settings
+from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
     TECHNICAL_FILE_NAME,
     ArchiveFile,
@@ -65,13 +71,15 @@ from tasks.export import (
     fetch_technical_file,
     resolve_target,
 )
-from tasks.pacing import PrefectPacer
+from tasks.fanout import ChunkAnswer, WorkerPlan, deployment_exists, run_as_subflows, run_on_workers
 from tasks.retry import with_retries
 from tasks.runmeta import tag_this_run
 from tasks.sweep import (
+    KevCaseInputs,
     check_version_task,
     describe_failure,
     emit_sweep_events,
+    kev_case_inputs_task,
     load_previous_snapshot_task,
     select_targets_task,
     write_snapshot_task,
@@ -83,30 +91,13 @@ def _run_id() -> str:
     return str(run) if run else uuid.uuid4().hex
 
 
-@contextmanager
-def sweep_client(settings: SweepSettings, release: ReleaseSettings) -> Iterator[CraEvidenceClient]:
-    """Open the run's client, paced by its own buckets or by Prefect limits, and register it."""
-    api = resolve_api_settings(release.secret_block_name)
-    rates = RateLimitSettings()
-    pacer: Pacer | None = None
-    if settings.pacing == "prefect":
-        pacer = PrefectPacer.create(
-            rates,
-            prefix=settings.pacer_limit_prefix,
-            timeout_seconds=settings.pacer_acquire_timeout_seconds,
-        )
-    with CraEvidenceClient(api, rates=rates, pacer=pacer) as client, register_client(client):
-        yield client
-
-
 def _check_all(
     targets: tuple[VersionTarget, ...],
-    previous: dict[str, VersionSnapshot],
     settings: SweepSettings,
     concurrency: int,
     retries: ReleaseSettings,
 ) -> tuple[list[VersionSnapshot], dict[str, str]]:
-    """Run one check per version, at most *concurrency* at once; never raise for one version."""
+    """Check each version, *concurrency* at once: the snapshots, and one line per failure."""
     snapshots: list[VersionSnapshot] = []
     errors: dict[str, str] = {}
     if not targets:
@@ -126,21 +117,57 @@ def _check_all(
             try:
                 snapshots.append(future.result())
             except Exception as exc:  # one version never stops the sweep
-                reason = describe_failure(exc)
-                errors[target.key] = reason
-                snapshots.append(
-                    carry_forward(
-                        previous.get(target.key),
-                        product=target.product,
-                        version=target.version,
-                        version_id=target.version_id,
-                        release_state=target.release_state,
-                        error=reason,
-                    )
-                )
+                errors[target.key] = describe_failure(exc)
             if isinstance(progress, UUID):
                 update_progress_artifact(progress, 100.0 * done / len(futures))
     return snapshots, errors
+
+
+@flow(name="sweep-product", persist_result=True, log_prints=False)
+def sweep_product_flow(chunk: SweepChunk, concurrency: int = 8) -> ChunkResult:
+    """Check the versions of one chunk of a fanned-out sweep (one product) with its own client."""
+    settings, release = SweepSettings(), ReleaseSettings()
+    width = max(1, min(concurrency, settings.max_concurrency))
+    with run_client(resolve_api_settings(release.secret_block_name)):
+        snapshots, errors = _check_all(chunk.targets, settings, width, release)
+    return ChunkResult(index=chunk.index, snapshots=tuple(snapshots), errors=tuple(errors.items()))
+
+
+def fan_out_mode(configured: str, *, worker: bool, has_deployment: Callable[[], bool]) -> str:
+    """The fan-out a sweep uses: `auto` becomes deployment/subflow under a worker, else inline."""
+    if configured != "auto":
+        return configured
+    if not worker:
+        return "inline"
+    return "deployment" if has_deployment() else "subflow"
+
+
+def _run_chunks(
+    chunks: tuple[SweepChunk, ...],
+    mode: str,
+    settings: SweepSettings,
+    concurrency: int,
+    release: ReleaseSettings,
+) -> dict[int, ChunkAnswer]:
+    """Every chunk's result (or why it has none), checked the *mode* way."""
+    if mode == "subflow":
+        return run_as_subflows(
+            chunks, lambda c: sweep_product_flow(c, concurrency), settings.fan_out_parallel
+        )
+    if mode == "deployment":
+        plan = WorkerPlan(
+            deployment=f"sweep-product/{DeploySettings().sweep_product_name}",
+            concurrency=concurrency,
+            attempts=settings.fan_out_attempts,
+            poll_seconds=settings.fan_out_poll_seconds,
+            pending_seconds=settings.fan_out_pending_seconds,
+            tags=("craflow", "sweep"),
+        )
+        return run_on_workers(chunks, plan)
+    targets = tuple(t for c in chunks for t in c.targets)
+    snapshots, errors = _check_all(targets, settings, concurrency, release)
+    whole = ChunkResult(index=-1, snapshots=tuple(snapshots), errors=tuple(errors.items()))
+    return {c.index: whole for c in chunks}
 
 
 def _product_failures(
@@ -172,10 +199,13 @@ def sweep_flow(
     concurrency: int = 8,
     export: str | None = None,
     export_changed: bool = False,
+    *,
+    fan_out: Literal["auto", "inline", "subflow", "deployment"] | None = None,
 ) -> SweepOutcome | State[SweepOutcome]:
     """Re-check every selected version and report what changed since the last sweep.
 
-    The parameters are validated once, here, into a `SweepRequest` passed whole below.
+    The parameters are validated once, here, into a `SweepRequest` passed whole below;
+    `fan_out` (default `CRAFLOW_SWEEP_FAN_OUT`) says where the versions are checked.
     """
     request = SweepRequest.build(
         products=products,
@@ -184,7 +214,10 @@ def sweep_flow(
         export=export,
         export_changed=export_changed,
     )
-    return _sweep(request, SweepSettings(), ReleaseSettings())
+    settings = SweepSettings()
+    if fan_out is not None:
+        settings = settings.model_copy(update={"fan_out": fan_out})
+    return _sweep(request, settings, ReleaseSettings())
 
 
 def _sweep(
@@ -195,7 +228,7 @@ def _sweep(
     tag_this_run(SWEEP_TAGS)
     archive = check_writable(resolve_target(request.export, EvidenceSettings()))
     concurrency = max(1, min(request.concurrency, settings.max_concurrency))
-    with sweep_client(settings, release):
+    with run_client(resolve_api_settings(release.secret_block_name)):
         selection = with_retries(select_targets_task, release)(
             list(request.products) if request.products else None,
             list(request.states or settings.states),
@@ -208,8 +241,19 @@ def _sweep(
             len(selection.products),
             concurrency,
         )
-        snapshots, errors = _check_all(selection.targets, previous, settings, concurrency, release)
+        chunks = plan_chunks(selection.targets, settings.chunk_versions)
+        mode = fan_out_mode(
+            settings.fan_out,
+            worker=under_worker(),
+            has_deployment=lambda: deployment_exists(
+                f"sweep-product/{DeploySettings().sweep_product_name}"
+            ),
+        )
+        logger.info("Checking %d chunks (%s)", len(chunks), mode)
+        answers = _run_chunks(chunks, mode, settings, concurrency, release)
+        snapshots, errors = collect(chunks, answers, _carry(previous))
         deltas: list[VersionDelta] = [compute_delta(previous.get(s.key), s) for s in snapshots]
+        kev_inputs = _kev_inputs(snapshots, release)
         exports = (
             _export_changed(selection.targets, deltas, archive, run_id, release)
             if request.export_changed
@@ -223,6 +267,7 @@ def _sweep(
     )
     snapshot_uri = write_snapshot_task(archive, snapshot)
     changed_events, kev_events = emit_sweep_events(deltas, run_id=run_id)
+    _open_kev_cases(kev_inputs, archive)
     failures = [
         *selection.failed,
         *_product_failures(selection.products, selection.unmatched, errors),
@@ -264,6 +309,42 @@ def _sweep(
 
 def _name() -> str:
     return str(flow_run.name or "sweep")
+
+
+def _carry(
+    previous: dict[str, VersionSnapshot],
+) -> Callable[[VersionTarget, str], VersionSnapshot]:
+    """The snapshot of a version whose check failed: the last one seen, with the error."""
+
+    def fallback(target: VersionTarget, reason: str) -> VersionSnapshot:
+        return carry_forward(
+            previous.get(target.key),
+            product=target.product,
+            version=target.version,
+            version_id=target.version_id,
+            release_state=target.release_state,
+            error=reason,
+        )
+
+    return fallback
+
+
+def _kev_inputs(snapshots: list[VersionSnapshot], release: ReleaseSettings) -> KevCaseInputs:
+    """What the case book needs about KEV-listed open findings on released versions."""
+    if not any(
+        h.kev for s in snapshots if s.release_state == "released" for h in s.vulnerabilities
+    ):
+        return KevCaseInputs()
+    return with_retries(kev_case_inputs_task, release)(
+        sorted({s.product for s in snapshots if s.release_state == "released"})
+    )
+
+
+def _open_kev_cases(inputs: KevCaseInputs, archive: Location) -> None:
+    """Open (once) an Art. 14 case for each KEV-listed open finding on a released version."""
+    cases = open_cases_for_kev_hits(inputs.hits, inputs.released, archive=archive.uri)
+    if cases:
+        get_run_logger().info("KEV hits on released versions: %d case(s) open", len(cases))
 
 
 def _publish(outcome: SweepOutcome, deltas: list[VersionDelta], settings: SweepSettings) -> None:

@@ -5,13 +5,20 @@ The flow opens the client with `run_client(...)`; tasks reach it with
 runs in one process never share a client, and the client never becomes a task
 input (it is not hashed, persisted or shown in the UI).
 
+The client's pacer is chosen when the run starts (`run_pacer`): under a Prefect
+worker (or with `CRAFLOW_BUDGET_MODE=shared`) every flow shares one API budget through
+`craflow.budget.pacer_for_run()` (Redis, per API URL and key, falling back to
+per-process pacing with a warning); elsewhere the client's default, the process's
+shared pacer (`craflow.api.registry.shared_pacer`), paces every run of the process.
+
 The API key comes from the environment (`CRA_EVIDENCE_API_KEY`) or, when no
 credentials are set there, from a Prefect `Secret` block; it is never a flow
 parameter and never logged.
 """
 
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from prefect.blocks.system import Secret
@@ -19,7 +26,10 @@ from prefect.runtime import flow_run
 from pydantic import SecretStr
 
 from config.api import ApiSettings
+from config.budget import BudgetSettings
 from craflow.api import ConfigurationError, CraEvidenceClient
+from craflow.api.ratelimit import Pacer
+from craflow.budget import pacer_for_run, under_worker
 
 _LOCK = threading.Lock()
 _CLIENTS: dict[str, CraEvidenceClient] = {}
@@ -68,10 +78,27 @@ def register_client(client: CraEvidenceClient, *, key: str | None = None) -> Ite
             _CLIENTS.pop(run_key, None)
 
 
+def run_pacer(environ: Mapping[str, str] = os.environ) -> Pacer | None:
+    """The pacer of a run starting now: the shared budget under a worker, else None.
+
+    None means the client's default, the per-process shared pacer. Settings are
+    read here, when the run starts.
+    """
+    mode = BudgetSettings().mode
+    if mode == "local" or (mode == "auto" and not under_worker(environ)):
+        return None
+    return pacer_for_run(environ)
+
+
 @contextmanager
-def run_client(settings: ApiSettings) -> Iterator[CraEvidenceClient]:
+def run_client(
+    settings: ApiSettings, *, environ: Mapping[str, str] = os.environ
+) -> Iterator[CraEvidenceClient]:
     """Open one client for the current flow run, register it, close it at the end."""
-    with CraEvidenceClient(settings) as client, register_client(client):
+    with (
+        CraEvidenceClient(settings, pacer=run_pacer(environ)) as client,
+        register_client(client),
+    ):
         yield client
 
 

@@ -8,7 +8,8 @@ one task run per version keeps the Prefect server from drowning in tiny tasks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from craflow.api.models import Sbom, Vulnerability
 from craflow.api.polling import PollSchedule, scan_poller
 from craflow.evidence import open_archive
 from craflow.evidence.uri import Location
+from craflow.incident import KevHit, ReleasedVersion
 from craflow.release.vocabulary import is_open
 from craflow.sweep import (
     ProductFailure,
@@ -37,6 +39,7 @@ from craflow.sweep import (
 )
 from tasks.client import current_client
 from tasks.events import KEV_DETECTED, VERSION_CHANGED, product_resource
+from tasks.incident import kev_hit_from_vulnerability, released_version
 from tasks.retry import api_task
 
 if TYPE_CHECKING:
@@ -285,3 +288,43 @@ def latest_sbom_task(version_id: str) -> Sbom | None:
     if not sboms:
         return None
     return max(sboms, key=lambda s: (s.created_at is not None, s.created_at or 0, s.id))
+
+
+@dataclass(frozen=True)
+class KevCaseInputs:
+    """What `open_cases_for_kev_hits` needs: the KEV hits and each product's released versions."""
+
+    hits: tuple[KevHit, ...] = ()
+    released: Mapping[str, tuple[ReleasedVersion, ...]] = field(default_factory=dict)
+
+
+def kev_case_inputs(client: CraEvidenceClient, products: Sequence[str]) -> KevCaseInputs:
+    """Each KEV-listed open finding on a released version of *products*, and their released
+    versions (listing order) with the findings on each."""
+    hits: list[KevHit] = []
+    released: dict[str, tuple[ReleasedVersion, ...]] = {}
+    for slug in products:
+        product = client.find_product(slug)
+        if product is None:
+            continue
+        versions: list[ReleasedVersion] = []
+        for version in client.list_versions(product.id):
+            if version.release_state != "released":
+                continue
+            findings = [
+                f for f in client.list_vulnerabilities(version_id=version.id) if is_open(f.status)
+            ]
+            versions.append(released_version(version.version_number, findings))
+            hits.extend(
+                kev_hit_from_vulnerability(product, version.version_number, f)
+                for f in findings
+                if f.kev
+            )
+        released[slug] = tuple(versions)
+    return KevCaseInputs(hits=tuple(hits), released=released)
+
+
+@api_task(name="kev-case-inputs")
+def kev_case_inputs_task(products: list[str]) -> KevCaseInputs:
+    """`kev_case_inputs` through the flow run's client."""
+    return kev_case_inputs(current_client(), products)

@@ -88,13 +88,10 @@ def setup(
         ),
     ] = True,
 ) -> None:
-    """Create the API-key Secret block, the work pool and the rate-limit buckets (idempotent)."""
-    from config.api import RateLimitSettings
+    """Create the API-key Secret block, the work pool and the crash automation (idempotent)."""
     from config.release import ReleaseSettings
-    from config.sweep import SweepSettings
     from deployments.events import NoPrefectServerError, configured_api_url
     from deployments.setup import run_setup
-    from tasks.pacing import limit_specs
 
     settings = _deploy_settings()
     try:
@@ -110,9 +107,6 @@ def setup(
                 api_key=api_key,
                 pool_name=settings.work_pool,
                 pool_type=settings.work_pool_type,
-                limits=limit_specs(
-                    RateLimitSettings(), SweepSettings().pacer_limit_prefix
-                ).values(),
             )
         )
     except Exception as exc:  # the server refused or is unreachable: one line, no traceback

@@ -111,6 +111,11 @@ def up(settings: StackSettings, *, environ: Mapping[str, str] = os.environ) -> S
             envs[0],
             "work pool creation",
         )
+        _run(
+            [sys.executable, "-m", "deployments.automations", str(settings.crash_after_seconds)],
+            envs[0],
+            "crash automation",
+        )
         for index in range(settings.workers):
             argv = [*PREFECT, "worker", "start", "--pool", settings.work_pool]
             argv += ["--name", f"craflow-worker-{index}", "--limit", str(settings.worker_limit)]

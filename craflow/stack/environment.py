@@ -47,6 +47,8 @@ def stack_environment(
             "PREFECT_SERVER_DOCKET_URL": redis_url,
             "PREFECT_SERVER_DOCKET_NAME": f"craflow-{settings.database}",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            # runs send heartbeats; the automation `up` creates crashes the silent ones
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.heartbeat_seconds),
         }
     )
     return env

@@ -5,7 +5,6 @@ from typing import Any, cast
 
 import pytest
 
-from config.api import RateLimitSettings
 from config.sweep import SweepSettings
 from craflow.api import CraEvidenceClient
 from craflow.api.errors import ServerError
@@ -19,7 +18,6 @@ from craflow.api.models import (
     VulnerabilitySummary,
 )
 from craflow.sweep import VersionTarget
-from tasks.pacing import limit_specs
 from tasks.sweep import VersionCheckError, check_version, describe_failure, select_targets
 
 TARGET = VersionTarget(
@@ -141,11 +139,3 @@ def test_select_targets_keeps_chosen_products_and_states_and_isolates_listing_fa
 def test_describe_failure_is_one_line() -> None:
     assert describe_failure(RuntimeError("first\nsecond")) == "first"
     assert describe_failure(RuntimeError("")) == "RuntimeError"
-
-
-def test_prefect_limits_mirror_the_contract_buckets_and_the_window_scale() -> None:
-    specs = limit_specs(RateLimitSettings(read_per_minute=300, window_scale=60.0), "craflow-api")
-    assert specs["read"].name == "craflow-api-read"
-    assert specs["read"].limit == 300
-    assert specs["read"].slot_decay_per_second == pytest.approx(300.0)
-    assert specs["upload"].slot_decay_per_second == pytest.approx(50 * 60 / 3600)
