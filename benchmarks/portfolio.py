@@ -26,7 +26,8 @@ def build_versions(
         slug = f"{prefix}-{index // per_product:03d}"
         product = client.find_or_create_product(slug, name=slug)
         number = f"1.{index % per_product}.0"
-        version = client.create_version(product.id, number, release_state="approved")
+        version = client.create_version(product.id, number)  # created as draft, then moved
+        client.set_release_state(version.id, "approved")
         bom = write_bom(work / f"{slug}-{number}.json", slug, number)
         client.ingest_sbom(version.id, bom, auto_scan=False)
         made.append((slug, number))

@@ -49,9 +49,19 @@ def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             for slug in ("alpha", "beta", "gamma"):
                 product = client.create_product(slug, slug=slug)
                 for number, state in (("1.0.0", "released"), ("2.0.0", "approved")):
-                    version = client.create_version(product.id, number, release_state=state)
+                    version = client.create_version(product.id, number)
                     sbom = _sbom(work / f"{slug}-{number}.cdx.json", slug, number)
                     client.ingest_sbom(version.id, sbom, auto_scan=False)
+                    # no scan has run yet: a release needs the recorded override
+                    released = state == "released"
+                    client.set_release_state(
+                        version.id,
+                        state,
+                        release_anyway=released,
+                        release_anyway_reason="fixture: released before its first scan"
+                        if released
+                        else None,
+                    )
         osv = {
             "id": OSV_ID,
             "aliases": [KEV_CVE],

@@ -72,7 +72,8 @@ def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             for slug in ("alpha", "beta", "gamma"):
                 product = client.create_product(slug, slug=slug)
                 for number, state in (("1.0.0", "approved"), ("2.0.0", "approved")):
-                    version = client.create_version(product.id, number, release_state=state)
+                    version = client.create_version(product.id, number)
+                    client.set_release_state(version.id, state)
                     sbom = _sbom(work / f"{slug}-{number}.cdx.json", slug, number)
                     client.ingest_sbom(version.id, sbom, auto_scan=False)
                 client.create_version(product.id, "3.0.0-dev")  # draft: never swept
