@@ -4,7 +4,6 @@ Running it twice changes nothing the second time (every step says "kept"); runni
 with new settings updates what differs. The API key is never printed.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -92,14 +91,8 @@ async def run_setup(
     pool_name: str,
     pool_type: str,
     crash_after_seconds: int = 600,
-    limits: Sequence[object] = (),
 ) -> list[SetupStep]:
-    """Every setup step, in order.
-
-    `limits` is ignored: the Prefect rate-limit buckets are gone (the shared budget is
-    Redis, craflow/budget); it stays until no caller passes it.
-    """
-    del limits
+    """Every setup step, in order."""
     return [
         await ensure_api_key_block(block_name, api_key),
         await ensure_work_pool(pool_name, pool_type),

@@ -46,7 +46,6 @@ def register_production_shape(
             api_key=api_key,
             pool_name=settings.work_pool,
             pool_type=settings.work_pool_type,
-            limits=[],
         )
     )
     release = release_deployment(settings)
