@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.prefect",
     "tests.fixtures.sandbox",
     "tests.fixtures.s3",
+    "tests.fixtures.events",
 ]

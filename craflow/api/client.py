@@ -374,17 +374,6 @@ class CraEvidenceClient:
         payload = self._session.get_json(f"/vulnerabilities/{vuln_id}")
         return _parse(Vulnerability, payload, "vulnerability")
 
-    def update_vulnerability(
-        self, vuln_id: str, *, status: str | None = None, notes: str | None = None
-    ) -> Vulnerability:
-        body: dict[str, Any] = {}
-        if status is not None:
-            body["status"] = status
-        if notes is not None:
-            body["notes"] = notes
-        payload = self._json("PATCH", f"/vulnerabilities/{vuln_id}", body, repeatable=True)
-        return _parse(Vulnerability, payload, "vulnerability")
-
     # -- exports -----------------------------------------------------------------------------
 
     def export_technical_file(self, version_id: str, dest: Destination) -> Download:

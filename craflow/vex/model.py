@@ -51,6 +51,12 @@ TRIAGED: frozenset[str] = frozenset(STATUSES) - COUNTING
 MAX_NOTES_CHARS = 10_000
 
 
+
+def id_set(vuln_id: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    """A vulnerability's id and aliases, upper-cased: what two records match on."""
+    return frozenset(i.upper() for i in (vuln_id, *aliases) if i)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One vulnerability on one component of one version, as the platform reports it."""
@@ -70,7 +76,7 @@ class Finding:
     @property
     def ids(self) -> frozenset[str]:
         """The vulnerability id and its aliases, upper-cased for matching."""
-        return frozenset(i.upper() for i in (self.vuln_id, *self.aliases) if i)
+        return id_set(self.vuln_id, self.aliases)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,8 @@ class Statement:
 
     @property
     def ids(self) -> frozenset[str]:
-        return frozenset(i.upper() for i in (self.vuln_id, *self.aliases) if i)
+        """The vulnerability id and its aliases, upper-cased for matching."""
+        return id_set(self.vuln_id, self.aliases)
 
 
 @dataclass(frozen=True)

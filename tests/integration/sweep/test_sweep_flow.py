@@ -16,8 +16,6 @@ from typing import Any
 import httpx
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.events.clients import AssertingEventsClient
-from prefect.events.worker import EventsWorker
 from typer.testing import CliRunner
 
 from config.api import ApiSettings, RateLimitSettings
@@ -29,6 +27,7 @@ from craflow.sweep import SweepFailedError, SweepOutcome, SweepSnapshot
 from flows.compare import compare_flow
 from flows.export import export_flow
 from flows.sweep import sweep_flow
+from tests.fixtures.events import emitted
 
 KEV_CVE = "CVE-2025-48384"  # in the CISA KEV catalogue the sandbox ships
 OSV_ID = "OSV-CRAFLOW-SWEEP-1"
@@ -90,18 +89,6 @@ def sweep_env(portfolio: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     return (tmp_path / "archive").as_uri()
 
 
-@pytest.fixture
-def recorded_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Prefect's own asserting-events pattern: every emitted event is kept in memory."""
-
-    worker = EventsWorker.instance(AssertingEventsClient)
-    monkeypatch.setattr(EventsWorker, "instance", lambda *_args, **_kw: worker)
-    try:
-        yield worker
-    finally:
-        worker.drain()
-
-
 def _control(sandbox: Any, path: str, body: object) -> None:
     response = httpx.post(
         f"{sandbox.url}/_sandbox/{path}",
@@ -110,13 +97,6 @@ def _control(sandbox: Any, path: str, body: object) -> None:
         timeout=30,
     )
     assert response.status_code < 300, response.text
-
-
-def _events(worker: Any, name: str) -> list[Any]:
-
-    worker.wait_until_empty()
-    assert AssertingEventsClient.last is not None
-    return [e for e in AssertingEventsClient.last.events if e.event == name]
 
 
 def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
@@ -129,8 +109,8 @@ def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
     assert {(r["product"], r["version"]) for r in first.rows} == {
         (p, v) for p in ("alpha", "beta", "gamma") for v in ("1.0.0", "2.0.0")
     }
-    assert _events(recorded_events, "craflow.kev.detected") == []
-    assert _events(recorded_events, "craflow.version.changed") == []
+    assert emitted(recorded_events, "craflow.kev.detected") == []
+    assert emitted(recorded_events, "craflow.version.changed") == []
 
     _control(
         portfolio,
@@ -154,7 +134,7 @@ def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
     state = sweep_flow(export=sweep_env, concurrency=4, return_state=True)
     assert state.is_failed()
     assert state.message.startswith("1 of 3 products failed: gamma (")
-    completed = _events(recorded_events, "craflow.sweep.completed")
+    completed = emitted(recorded_events, "craflow.sweep.completed")
     assert [(e.payload["ok"], e.payload["products_failed"]) for e in completed] == [
         (True, []),
         (False, ["gamma"]),
@@ -185,7 +165,7 @@ def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
     alpha = next(r for r in outcome.rows if (r["product"], r["version"]) == ("alpha", "1.0.0"))
     assert alpha["kev"] == 1
 
-    kev_events = _events(recorded_events, "craflow.kev.detected")
+    kev_events = emitted(recorded_events, "craflow.kev.detected")
     assert [
         (
             e.payload["product"],
@@ -198,7 +178,7 @@ def test_second_sweep_reports_exactly_the_changes_and_names_the_failed_product(
     assert kev_events[0].resource.id == "craflow.product.alpha"
     changed = sorted(
         (e.payload["product"], e.payload["version"])
-        for e in _events(recorded_events, "craflow.version.changed")
+        for e in emitted(recorded_events, "craflow.version.changed")
     )
     assert changed == [("alpha", "1.0.0"), ("gamma", "1.0.0"), ("gamma", "2.0.0")]
 

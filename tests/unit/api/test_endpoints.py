@@ -412,12 +412,12 @@ def test_get_and_update_vulnerability(client: CraEvidenceClient, server: MockSer
     server.queue.append(
         httpx.Response(200, json={**VULN, "status": "not_affected", "notes": "unused"})
     )
-    updated = client.update_vulnerability("u-1", status="not_affected", notes="unused")
+    updated = client.triage_vulnerability("u-1", status="not_affected", notes="unused")
     assert (updated.status, updated.notes) == ("not_affected", "unused")
     assert server.last.method == "PATCH"
     assert _json(server.last) == {"status": "not_affected", "notes": "unused"}
     server.queue.append(httpx.Response(200, json=VULN))
-    client.update_vulnerability("u-1", notes="only notes")
+    client.triage_vulnerability("u-1", notes="only notes")
     assert _json(server.last) == {"notes": "only notes"}
 
 

@@ -259,7 +259,7 @@ def test_safe_patch_is_repeated_after_a_read_timeout(
     server.queue += [_read_timeout, httpx.Response(200, json=version)]
     assert client.set_release_state("v-1", "released").release_state == "released"
     server.queue += [httpx.Response(502), httpx.Response(200, json={"id": "u-1"})]
-    client.update_vulnerability("u-1", status="fixed")
+    client.triage_vulnerability("u-1", status="fixed")
     assert len(server.requests) == 4
 
 

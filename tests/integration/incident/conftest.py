@@ -1,3 +1,0 @@
-from tests.fixtures.events import recorded_events
-
-__all__ = ["recorded_events"]
