@@ -37,6 +37,11 @@ certifi==2024.8.30
 py==1.11.0
 """
 
+#: 1.1.0's pins without the shared `py` pin: a release with no finding to triage (e2e tests)
+CLEAN_REQUIREMENTS = "".join(
+    line for line in FIXED_REQUIREMENTS.splitlines(keepends=True) if not line.startswith("py==")
+)
+
 EXPECTED_FINDING = "PYSEC-2018-28"
 
 #: the finding triaged on 1.0.0 and carried to 1.1.0

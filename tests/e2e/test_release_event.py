@@ -16,7 +16,7 @@ import boto3
 import httpx
 import pytest
 
-from craflow.demo.sample import FIXED_REQUIREMENTS, write_sample
+from craflow.demo.sample import CLEAN_REQUIREMENTS, write_sample
 from craflow.evidence.verify import verify_run
 from craflow.sandbox.runner import RunningSandbox, start_sandbox
 from craflow.sandbox.s3 import LocalS3, boto3_session_env
@@ -108,7 +108,7 @@ def served(
 
 
 def _sbom(tmp_path: Path) -> Path:
-    source = write_sample(tmp_path / "sample", VERSION, FIXED_REQUIREMENTS)
+    source = write_sample(tmp_path / "sample", VERSION, CLEAN_REQUIREMENTS)
     bom = generate_sbom(
         "requirements", str(source), product=PRODUCT, version=VERSION, reproducible=True
     )

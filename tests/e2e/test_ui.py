@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from craflow.demo.prefect_server import PrefectServer, isolated_prefect_env, running_prefect_server
-from craflow.demo.sample import FIXED_REQUIREMENTS, VULNERABLE_REQUIREMENTS, write_sample
+from craflow.demo.sample import CLEAN_REQUIREMENTS, VULNERABLE_REQUIREMENTS, write_sample
 from craflow.sandbox.runner import RunningSandbox, start_sandbox
 from craflow.sandbox.s3 import LocalS3, boto3_session_env
 from craflow.sbom import generate_sbom, write_sbom
@@ -103,7 +103,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, local_s3: LocalS3) -> Iterat
         runs: dict[str, str] = {}
         for version, requirements, expected_exit in (
             (BLOCKED, VULNERABLE_REQUIREMENTS, 11),
-            (RELEASED, FIXED_REQUIREMENTS, 0),
+            (RELEASED, CLEAN_REQUIREMENTS, 0),
         ):
             sbom = _sbom(folder, version, requirements)
             release = [*CRAFLOW, "release", "--product", PRODUCT, "--version", version]
