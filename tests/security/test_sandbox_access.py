@@ -163,6 +163,7 @@ REQUESTS: dict[tuple[str, str], tuple[Request, bool]] = {
         lambda i: {"json": {"id": "X-1", "affected": []}},
         False,
     ),
+    ("POST", "/_sandbox/kev"): (lambda i: {"json": {"cve_ids": ["CVE-2026-0001"]}}, False),
     ("POST", "/_sandbox/scan-faults"): (
         lambda i: {"json": {"product": i.product_slug, "mode": "off"}},
         True,
