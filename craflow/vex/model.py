@@ -51,7 +51,6 @@ TRIAGED: frozenset[str] = frozenset(STATUSES) - COUNTING
 MAX_NOTES_CHARS = 10_000
 
 
-
 def id_set(vuln_id: str, aliases: tuple[str, ...]) -> frozenset[str]:
     """A vulnerability's id and aliases, upper-cased: what two records match on."""
     return frozenset(i.upper() for i in (vuln_id, *aliases) if i)
