@@ -85,17 +85,23 @@ def _json_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def _parse_json(data: bytes, max_depth: int) -> ParsedSbom:
+def load_json_object(data: bytes, max_depth: int, *, file: str, kind: str) -> dict[str, Any]:
+    """An upload's JSON object, bounded in depth; 400 naming *file* / *kind* otherwise."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except RecursionError as exc:
         raise invalid(f"JSON is nested deeper than {max_depth} levels") from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        raise invalid(f"File is not valid JSON: {exc}") from exc
+        raise invalid(f"{file} is not valid JSON: {exc}") from exc
     if _json_depth_exceeds(doc, max_depth):
         raise invalid(f"JSON is nested deeper than {max_depth} levels")
     if not isinstance(doc, dict):
-        raise invalid("Not a recognised SBOM: the JSON document is not an object")
+        raise invalid(f"Not a recognised {kind}: the JSON document is not an object")
+    return doc
+
+
+def _parse_json(data: bytes, max_depth: int) -> ParsedSbom:
+    doc = load_json_object(data, max_depth, file="File", kind="SBOM")
     if doc.get("bomFormat") == "CycloneDX":
         return _cyclonedx_json(doc)
     if "spdxVersion" in doc:

@@ -6,29 +6,19 @@ The format is recognised by content: CycloneDX (a BOM with `vulnerabilities`), O
 technical file under `vex/`; it never changes a finding's status by itself.
 """
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from craflow.sandbox.errors import invalid
 from craflow.sandbox.ingest import safe_filename
-from craflow.sandbox.sbom_parse import _json_depth_exceeds as json_depth_exceeds
+from craflow.sandbox.sbom_parse import load_json_object
 from craflow.sandbox.state import SandboxState, new_id
 
 
 def vex_format(data: bytes, max_depth: int) -> str:
     """ "cyclonedx", "openvex" or "csaf"; a 400 VALIDATION_ERROR for anything else."""
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except RecursionError as exc:
-        raise invalid(f"JSON is nested deeper than {max_depth} levels") from exc
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise invalid(f"VEX file is not valid JSON: {exc}") from exc
-    if json_depth_exceeds(doc, max_depth):
-        raise invalid(f"JSON is nested deeper than {max_depth} levels")
-    if not isinstance(doc, dict):
-        raise invalid("Not a recognised VEX document: the JSON document is not an object")
+    doc = load_json_object(data, max_depth, file="VEX file", kind="VEX document")
     if doc.get("bomFormat") == "CycloneDX" and isinstance(doc.get("vulnerabilities"), list):
         return "cyclonedx"
     context = doc.get("@context")
