@@ -4,6 +4,7 @@ The work is `craflow.vex` (no Prefect); these tasks only fetch the run's client 
 hand it over, so the release flow and the commands run the same code.
 """
 
+import json
 from pathlib import Path
 
 from prefect import get_run_logger
@@ -49,7 +50,11 @@ def write_version_vex(version_id: str, subject: Subject, folder: Path) -> Path:
 @api_task(name="upload-vex")
 def upload_version_vex(product: str, version_number: str, path: Path) -> str | None:
     """Store the VEX document on the version as a `vex` artifact; None (and a warning)
-    when the server does not accept one (400/404/405)."""
+    when the server does not accept one (400/404/405). A document without statements (a
+    version with no findings) says nothing a server could take: archived, not uploaded."""
+    if not json.loads(path.read_bytes()).get("vulnerabilities"):
+        get_run_logger().info("VEX not uploaded: no vulnerability to state (archived only)")
+        return None
     try:
         upload = upload_vex(current_client(), product, version_number, path)
     except ApiError as exc:
