@@ -1,7 +1,7 @@
 """The fanned-out sweep through a stack's workers: span, bound, 429s, missing, duplicated.
 
-Called by `benchmarks/scale_out.py --api-url ...`. Prefect is imported only after the
-stack is up and this process points at it (PREFECT_HOME is the stack's, so the
+Called by `benchmarks/scale_out.py --api-url ...`. Prefect's settings are read afresh
+once the stack is up and this process points at it (PREFECT_HOME is the stack's, so the
 parent reads the chunk runs' persisted results from the same local storage).
 """
 
@@ -121,6 +121,20 @@ def _sweep(settings: StackSettings, state: StackState, args: argparse.Namespace)
     return getattr(value, "outcome", value)
 
 
+@contextmanager
+def _settings_from_environment() -> Iterator[None]:
+    """Prefect's settings read afresh from `os.environ` (now the stack's), for this block.
+
+    Prefect reads its settings once, when first imported; in a pytest session an earlier
+    test's harness (a settings context with its own API URL) may still be entered, and
+    the deployment would be created on that server ("Could not find work pool")."""
+    from prefect.context import SettingsContext, get_settings_context
+    from prefect.settings import Settings
+
+    with SettingsContext(profile=get_settings_context().profile, settings=Settings()):
+        yield
+
+
 def _env(proxy_url: str, key: str, scale: float, args: argparse.Namespace) -> dict[str, str]:
     return {
         **os.environ,
@@ -187,7 +201,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             os.environ.update(stack_environment(settings, api=state.api_urls[0], base=env))
             counts.reset()
             started = time.monotonic()
-            outcome = _sweep(settings, state, args)
+            with _settings_from_environment():
+                outcome = _sweep(settings, state, args)
             counts_report = _report(args, counts, scale, outcome)
             counts_report["wall"] = round(time.monotonic() - started, 1)
         finally:

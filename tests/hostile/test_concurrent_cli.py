@@ -62,11 +62,6 @@ def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 12 item 12, open: all 8 succeed without 'database is locked', but after the "
-    "release gained its VEX/KEV steps a run printed lines the test counts as foreign",
-)
 def test_12_eight_releases_at_once_succeed_quietly(
     sandbox_factory: SandboxFactory, tmp_path: Path
 ) -> None:

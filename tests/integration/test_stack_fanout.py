@@ -16,12 +16,6 @@ from tests.integration.services import REDIS_TEST_DB, need_postgres_and_redis
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14, open: in a full CI session (after tests/integration/test_stack.py) the "
-    "deployment was once refused with 'Could not find work pool craflow-process'; it passes "
-    "alone",
-)
 def test_a_killed_worker_does_not_lose_or_repeat_a_version() -> None:
     need_postgres_and_redis()
     from benchmarks.scale_out_sweep import run
