@@ -129,10 +129,16 @@ def _settings_from_environment() -> Iterator[None]:
     test's harness (a settings context with its own API URL) may still be entered, and
     the deployment would be created on that server ("Could not find work pool")."""
     from prefect.context import SettingsContext, get_settings_context
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
     from prefect.settings import Settings
 
     with SettingsContext(profile=get_settings_context().profile, settings=Settings()):
-        yield
+        try:
+            yield
+        finally:  # deliver logs and events while the stack is up, not at exit to a dead API
+            APILogWorker.drain_all()
+            EventsWorker.drain_all()
 
 
 def _env(proxy_url: str, key: str, scale: float, args: argparse.Namespace) -> dict[str, str]:
