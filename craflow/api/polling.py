@@ -10,13 +10,13 @@ never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, exp
 - with an `Expected` duration learned from earlier scans (`ScanHistory`): the polls of
   `poll_plan(expected, steady)`, capped by the budget of one read per steady period. Up
   to the latest expected end at most `floor(latest / steady)` reads, the first, immediate
-  one included, and always one more poll at the latest expected end (a 2 s scan: one).
+  one included, but at least one poll at the latest expected end (a 2 s scan: only it).
   The last polls are dense (`Expected.dense_seconds` apart, or as far apart as the budget
   needs) and the last one is at the latest expected end; spare budget goes on a few polls
   on the way, for a scan much faster than usual. After it: waits growing with the
   lateness back to the steady pace, and the n-th poll after the first is never planned
-  before n steady periods (except a lone poll at the latest expected end): polls/s
-  averaged over any wait stay within the budget. So a scan that ends as expected is
+  before n steady periods (except a lone poll at the latest expected end): the polls
+  after the first, per second waited, stay within the budget. So a scan that ends as expected is
   noticed within a fraction of a second. One learned duration is enough: the window is
   then that duration ± max(0.5 s, 5 %).
 
