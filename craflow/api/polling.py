@@ -7,12 +7,18 @@ never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, exp
 - with no expectation: `schedule.initial`, growing by `multiplier` up to `schedule.cap`
   (`ScanPoller` waits 2-4 s first, a random phase, then the steady 2 s: a finish is
   noticed 1 s after it on median at 0.5 polls/s, plus the first, immediate poll);
-- with an `Expected` duration learned from earlier scans (`ScanHistory`): few polls
-  before the earliest expected end, then dense polls (`Expected.dense_seconds`) until the
-  latest expected end, then waits growing with the lateness back to the steady pace. So a
-  scan that ends as expected is noticed within a fraction of a second while polling stays
-  well under the read budget. One learned duration is enough: the window is then that
-  duration ± max(0.5 s, 5 %).
+- with an `Expected` duration learned from earlier scans (`ScanHistory`): the polls of
+  `poll_plan(expected, steady)`, capped by the budget of one read per steady period. Up
+  to the latest expected end at most `floor(latest / steady)` reads, the first, immediate
+  one included, but at least one poll at the latest expected end (a 2 s scan: only it).
+  The last polls are dense (`Expected.dense_seconds` apart, or as far apart as the budget
+  needs) and the last one is at the latest expected end; spare budget goes on a few polls
+  on the way, for a scan much faster than usual. After it: waits growing with the
+  lateness back to the steady pace, and the n-th poll after the first is never planned
+  before n steady periods (except a lone poll at the latest expected end): the polls
+  after the first, per second waited, stay within the budget. So a scan that ends as expected is
+  noticed within a fraction of a second. One learned duration is enough: the window is
+  then that duration ± max(0.5 s, 5 %).
 
 `ScanHistory` keeps recent durations per scope (API URL + component-count class) in a
 small JSON file under the state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`,
@@ -50,6 +56,8 @@ _LEAD_SECONDS = 0.3  # start dense polling this much before the earliest expecte
 _ONE_SAMPLE_SECONDS = 0.5  # with one learned duration: dense this far either side of it
 _ONE_SAMPLE_FRACTION = 0.05  # ... or this fraction of it, whichever is wider
 _COLD_PHASE = 1.0  # without history: the first wait is 1-2 steady periods (random phase)
+_APPROACH_STEADIES = 4.0  # further than this many steady periods from the window: approach
+_TOLERANCE = 0.01  # a planned poll this close to the current one is the current one
 
 
 @dataclass(frozen=True)
@@ -106,21 +114,54 @@ class PollResult(Generic[T]):
         return (self.pending_at + self.elapsed) / 2.0
 
 
+def poll_plan(expected: Expected, steady: float) -> Iterator[float]:
+    """When to poll after the first, immediate poll (seconds since it), endless, rising.
+
+    Up to `expected.latest`: at most `max(1, floor(latest / steady) - 1)` polls (with the
+    immediate one, one read per steady period), the last ones dense and the last at
+    `latest`; spare ones on the way. After it: waits growing with the lateness to
+    `steady`. The n-th poll is never before n steady periods, except a lone first one.
+    """
+    latest = expected.latest
+    start = max(0.0, expected.earliest - _LEAD_SECONDS)
+    budget = max(1, math.floor(latest / steady) - 1)
+    # n polls for an end anywhere in [start, latest]: evenly spread, the last at latest,
+    # as dense as `dense_seconds` at most (the expected latency is then the smallest)
+    spacing = max(expected.dense_seconds, (latest - start) / budget)
+    window = [latest]
+    while len(window) < budget and window[-1] - spacing >= start - 1e-9:
+        if window[-1] - spacing <= _TOLERANCE:
+            break
+        window.append(window[-1] - spacing)
+    window.reverse()
+    # spare budget: three quarters of the way to the window while it is far, so a scan
+    # much faster than usual is still noticed without many polls
+    approach: list[float] = []
+    at = 0.0
+    while len(approach) + len(window) < budget and start - at > _APPROACH_STEADIES * steady:
+        at += 0.75 * (start - at)
+        approach.append(at)
+    planned = 0
+    last = 0.0
+    for at in [*approach, *window]:
+        planned += 1
+        last = at if planned == 1 else max(at, planned * steady)
+        yield last
+    while True:  # late: widen gradually back to the steady pace, never ahead of the budget
+        planned += 1
+        wait = min(steady, max(expected.dense_seconds, last - latest))
+        last = max(last + wait, planned * steady)
+        yield last
+
+
 def next_delay(elapsed: float, steady: float, expected: Expected | None) -> float:
-    """The wait after a poll at *elapsed* seconds: sparse, dense near the expected end."""
+    """The wait after a poll at *elapsed* seconds: steady, or up to `poll_plan`'s next."""
     if expected is None:
         return steady
-    start = expected.earliest - _LEAD_SECONDS
-    if elapsed < start:
-        gap = start - elapsed
-        # near the window: straight to it; far from it: three quarters of the way, so a
-        # scan much faster than usual is still noticed without many polls
-        return gap if gap <= 4.0 * steady else 0.75 * gap
-    window_end = expected.latest + expected.dense_seconds
-    if elapsed < window_end:
-        return expected.dense_seconds
-    # a little late: widen gradually back to the steady pace, not in one jump
-    return min(steady, max(expected.dense_seconds, elapsed - window_end))
+    for at in poll_plan(expected, steady):
+        if at > elapsed + _TOLERANCE:
+            return at - elapsed
+    raise AssertionError("poll_plan is endless")  # pragma: no cover
 
 
 def poll_until(
@@ -226,7 +267,7 @@ def scan_finished(status: CraStatus) -> bool:
 
 
 class ScanPoller:
-    """Waits for a scan: steady polls, dense only around the end learned from earlier scans."""
+    """Waits for a scan: steady polls, or polls capped by the budget near a learned end."""
 
     def __init__(self, history: ScanHistory | None, api_base: str, steady_seconds: float) -> None:
         self.history = history
