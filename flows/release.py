@@ -48,7 +48,6 @@ from craflow.release.outcome import ReleaseOutcome, words
 from craflow.release.polling import PollSchedule
 from craflow.release.report import (
     diff_rows,
-    evidence_markdown,
     finding_from,
     finding_rows,
     summary_markdown,
@@ -63,7 +62,7 @@ from craflow.vex.errors import VexError
 from craflow.vex.model import Subject
 from flows.incident import open_cases_for_kev_hits
 from tasks import events
-from tasks.artifacts import evidence_links, publish_markdown, publish_table
+from tasks.artifacts import publish_evidence, publish_markdown, publish_table
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
     COMPLIANCE_REPORT_NAME,
@@ -403,11 +402,8 @@ def _archived(run: ReleaseRun, ctx: _Context, done: ArchivedRun, verdict: str) -
             )
         except EvidenceError as exc:  # the release stands; say the check could not run
             get_run_logger().warning("Archive not verified: %s", one_line(exc))
-    title = f"Evidence of {run.product} {run.version_number}"
-    publish_markdown(
-        run.key("evidence"),
-        evidence_markdown(title, done.run_uri, evidence_links(done.objects, ctx.evidence)),
-        f"{title}: {len(done.objects)} archived objects",
+    publish_evidence(
+        run.key("evidence"), f"Evidence of {run.product} {run.version_number}", done, ctx.evidence
     )
 
 
