@@ -3,7 +3,8 @@
 Fetches the technical file (and the compliance report of the latest SBOM, when the
 version has one) and hands them to the one archive writer (`tasks.export`). Like
 the release flow, a finished run for the same content SHA-256 is reused, not
-written twice.
+written twice. The run publishes one evidence table, `export-<product>-<version>-evidence`,
+with HTTPS links to the archived objects (the same table as the release's).
 """
 
 import tempfile
@@ -16,7 +17,7 @@ from prefect.runtime import flow_run
 from config.evidence import EvidenceSettings
 from config.release import ReleaseSettings
 from craflow.release.request import ExportRequest
-from tasks.artifacts import artifact_key, publish_link
+from tasks.artifacts import artifact_key, publish_evidence
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
     COMPLIANCE_REPORT_NAME,
@@ -51,7 +52,8 @@ def export_flow(
 
 def _export(request: ExportRequest, settings: ReleaseSettings) -> ArchivedRun:
     run_id = str(flow_run.get_id() or uuid.uuid4().hex)
-    target = check_writable(resolve_target(request.to, EvidenceSettings()))
+    evidence = EvidenceSettings()
+    target = check_writable(resolve_target(request.to, evidence))
     with (
         run_client(resolve_api_settings(settings.secret_block_name)),
         tempfile.TemporaryDirectory(prefix="craflow-export-") as folder,
@@ -90,10 +92,10 @@ def _export(request: ExportRequest, settings: ReleaseSettings) -> ArchivedRun:
         )
     verb = "archived" if archived.written else "already archived"
     get_run_logger().info("%s %s %s: %s", verb, request.product, request.version, archived.run_uri)
-    publish_link(
-        artifact_key("export", request.product, request.version),
-        archived.run_uri,
-        f"{request.product} {request.version} evidence",
-        f"Technical file of {request.product} {request.version} ({verb})",
+    publish_evidence(
+        artifact_key("export", request.product, request.version, "evidence"),
+        f"Exported evidence of {request.product} {request.version} ({verb})",
+        archived,
+        evidence,
     )
     return archived

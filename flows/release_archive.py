@@ -17,14 +17,13 @@ from craflow.api import CraEvidenceError
 from craflow.boundary import one_line
 from craflow.evidence import EvidenceError, verify_run
 from craflow.release import story
-from craflow.release.report import evidence_markdown
 from craflow.release.run import ReleaseRun
 from craflow.vex.carry import carry_evidence
 from craflow.vex.errors import VexError
 from craflow.vex.model import Subject
 from flows.release_context import ReleaseContext, tell
 from tasks import events
-from tasks.artifacts import evidence_links, publish_markdown
+from tasks.artifacts import publish_evidence
 from tasks.export import (
     COMPLIANCE_REPORT_NAME,
     TECHNICAL_FILE_NAME,
@@ -104,11 +103,8 @@ def _archived(run: ReleaseRun, ctx: ReleaseContext, done: ArchivedRun, verdict: 
             )
         except EvidenceError as exc:  # the release stands; say the check could not run
             get_run_logger().warning("Archive not verified: %s", one_line(exc))
-    title = f"Evidence of {run.product} {run.version_number}"
-    publish_markdown(
-        run.key("evidence"),
-        evidence_markdown(title, done.run_uri, evidence_links(done.objects, ctx.evidence)),
-        f"{title}: {len(done.objects)} archived objects",
+    publish_evidence(
+        run.key("evidence"), f"Evidence of {run.product} {run.version_number}", done, ctx.evidence
     )
 
 

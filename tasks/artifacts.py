@@ -3,21 +3,22 @@
 Prefect accepts keys of lowercase letters, digits and dashes only;
 `artifact_key` (from `craflow.release.run`, re-exported here) makes one from any text.
 Keys stay stable (`release-<product>-<version>-…`, `1-0-0`); titles and descriptions
-are for people (`1.0.0`).
+are for people (`1.0.0`). Archived evidence is shown as ONE markdown table per archive run
+(`publish_evidence`) with HTTPS links, never as `s3://` link artifacts a browser cannot open.
 """
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from config.evidence import EvidenceSettings
 from craflow.release.links import console_url, split_s3
-from craflow.release.report import EvidenceLink
+from craflow.release.report import EvidenceLink, evidence_markdown
 from craflow.release.run import artifact_key
 
 if TYPE_CHECKING:
-    from tasks.export import ArchivedObject
+    from tasks.export import ArchivedObject, ArchivedRun
 
 
 def publish_markdown(key: str, markdown: str, description: str) -> None:
@@ -28,11 +29,6 @@ def publish_markdown(key: str, markdown: str, description: str) -> None:
 def publish_table(key: str, rows: Sequence[dict[str, object]], description: str) -> None:
     """A table artifact under *key*; an empty table is still published, so the key exists."""
     create_table_artifact([dict(row) for row in rows], key=key, description=description)
-
-
-def publish_link(key: str, link: str, text: str, description: str) -> None:
-    """A link artifact under *key*."""
-    create_link_artifact(link, link_text=text, key=key, description=description)
 
 
 def _presigned(uri: str, seconds: int) -> str | None:
@@ -70,10 +66,22 @@ def evidence_links(
     ]
 
 
+def publish_evidence(
+    key: str, title: str, archived: "ArchivedRun", settings: EvidenceSettings
+) -> None:
+    """The evidence table of one archive run under *key*: each object with the HTTPS link
+    `settings.link` asks for, its `s3://` URI as text (release and export publish this)."""
+    publish_markdown(
+        key,
+        evidence_markdown(title, archived.run_uri, evidence_links(archived.objects, settings)),
+        f"{title}: {len(archived.objects)} archived objects",
+    )
+
+
 __all__ = [
     "artifact_key",
     "evidence_links",
-    "publish_link",
+    "publish_evidence",
     "publish_markdown",
     "publish_table",
 ]

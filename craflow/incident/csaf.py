@@ -1,29 +1,23 @@
 """The Art. 14(8) user advisory: a CSAF 2.0 `csaf_security_advisory` draft, schema-checked.
 
 The document is built from the case, then validated against the official CSAF 2.0
-JSON schema bundled in `schemas/` (the FIRST CVSS schemas it references resolved
-locally; no network). Its tracking status is `draft`: a person reviews the
+JSON schema bundled once in `craflow.schemas` (the FIRST CVSS schemas it references
+resolved locally; no network). Its tracking status is `draft`: a person reviews the
 publisher, distribution (TLP) and text before publishing it to users.
 """
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-import jsonschema_rs
 from cvss import CVSS3
 from cvss.exceptions import CVSSError
 
 from craflow import __version__
 from craflow.incident.errors import IncidentError
 from craflow.incident.model import Case
+from craflow.schemas import csaf_validator, first_errors
 
-SCHEMAS = Path(__file__).parent / "schemas"
-_CVSS_SCHEMAS = ("cvss-v2.0", "cvss-v3.0", "cvss-v3.1")
 _CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_MESSAGES = 5
@@ -41,37 +35,9 @@ class Publisher:
     namespace: str  # a URL the publisher controls, e.g. https://example.com
 
 
-def _load(name: str) -> Any:
-    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
-
-
-def _no_network(uri: str) -> Any:
-    raise ValueError(f"schema {uri} is not bundled; refusing to fetch it")
-
-
-@lru_cache(maxsize=1)
-def csaf_validator() -> "jsonschema_rs.Draft202012Validator":
-    """The compiled validator of the official CSAF 2.0 schema."""
-    registry = jsonschema_rs.Registry(
-        [(f"https://www.first.org/cvss/{n}.json", _load(f"{n}.json")) for n in _CVSS_SCHEMAS]
-    )
-    return jsonschema_rs.Draft202012Validator(
-        _load("csaf_json_schema.json"),
-        validate_formats=True,
-        registry=registry,
-        retriever=_no_network,
-    )
-
-
 def csaf_errors(document: object) -> list[str]:
     """Up to a few schema errors of `document` (empty when it validates)."""
-    messages = []
-    for error in csaf_validator().iter_errors(document):
-        where = "/".join(str(p) for p in error.instance_path) or "(root)"
-        messages.append(f"{where}: {error.message}"[:300])
-        if len(messages) >= _MAX_MESSAGES:
-            break
-    return messages
+    return first_errors(csaf_validator(), document, _MAX_MESSAGES)
 
 
 def _pid(case: Case, version: str) -> str:

@@ -35,6 +35,9 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
     for needed in ("craflow/cli.py", "config/stack.py", "craflow/budget/gcra.py", "flows/"):
         assert any(name.startswith(needed) for name in names), needed
     assert any(name.startswith("craflow/sandbox/data/vulndb/") for name in names)
+    # the one bundled copy of each official schema, with its licence notes (vex and incident)
+    for schema in ("csaf_json_schema_2.0.json", "cvss-v3.1.json", "LICENSE-OASIS-CSAF.md"):
+        assert f"craflow/schemas/{schema}" in names, schema
     with tarfile.open(sdist) as archive:
         assert any(
             name.endswith("craflow/sandbox/data/vulndb/cisa-kev.json.gz")

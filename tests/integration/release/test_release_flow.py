@@ -142,6 +142,7 @@ def test_blocked_then_fixed_release_with_rerun(
         "release-widget-1-2-gate",
         "release-widget-1-2-diff",
         "release-widget-1-2-scan-progress",
+        "release-widget-1-2-evidence",
     } <= keys
 
     # rerun of 1.2: nothing uploaded, scanned, promoted or exported again

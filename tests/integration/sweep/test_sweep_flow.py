@@ -9,6 +9,7 @@ emit the events, and end Failed naming gamma only.
 """
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from typer.testing import CliRunner
 
 from config.api import ApiSettings, RateLimitSettings
@@ -23,6 +25,7 @@ from craflow.api import CraEvidenceClient
 from craflow.cli import app
 from craflow.evidence import open_archive, verify_run
 from craflow.sandbox.runner import start_sandbox
+from craflow.sandbox.s3 import LocalS3, boto3_session_env
 from craflow.sweep import SweepFailedError, SweepOutcome, SweepSnapshot
 from flows.compare import compare_flow
 from flows.export import export_flow
@@ -222,6 +225,36 @@ def test_export_flow_archives_the_technical_file_once_per_sbom(
     reused = json.loads(again.stdout)
     assert reused["written"] is False
     assert reused["run_uri"] == first.run_uri
+
+
+def test_export_publishes_one_evidence_table_with_https_links(
+    prefect_harness: None,
+    portfolio: Any,
+    sweep_env: str,
+    local_s3: LocalS3,
+    s3_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: the export's evidence is one markdown table (the release's), each object
+    linked over HTTPS with its `s3://` URI as text, and no `s3://` link artifact."""
+    for name, value in boto3_session_env(local_s3).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CRAFLOW_EVIDENCE_LINK", "console")
+    state = export_flow("beta", "1.0.0", to=f"s3://{s3_bucket}/export", return_state=True)
+    archived = state.result()
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+    assert [(a.key, a.type) for a in artifacts] == [("export-beta-1-0-0-evidence", "markdown")]
+    table = str(artifacts[0].data)
+    links = re.findall(r"\]\(([^)]+)\)", table)
+    assert len(links) == len(archived.objects) >= 3, table
+    assert all(link.startswith("https://") for link in links), links
+    assert f"`s3://{s3_bucket}/export/beta/1.0.0/" in table
+    assert "](s3://" not in table
 
 
 def test_sweep_command_exits_3_and_prints_json_when_a_product_fails(
