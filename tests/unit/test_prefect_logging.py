@@ -1,4 +1,4 @@
-"""craflow/prefect_logging.py: only the recorder's cancelled-flush report at shutdown is dropped."""
+"""craflow/prefect_logging.py: only the two known reports of cancellation at shutdown are dropped."""
 
 import asyncio
 import logging
@@ -9,8 +9,9 @@ import yaml  # type: ignore[import-untyped]
 
 from craflow.prefect_logging import (
     FILTER_NAME,
+    POOL_LOGGER,
     RECORDER_LOGGER,
-    CancelledFlushFilter,
+    CancelledShutdownFilter,
     quiet_logging_config,
     with_filter,
 )
@@ -20,14 +21,20 @@ def _record(
     message: str, error: BaseException | None, name: str = RECORDER_LOGGER
 ) -> logging.LogRecord:
     exc_info = (type(error), error, None) if error is not None else None
-    return logging.LogRecord(RECORDER_LOGGER, logging.ERROR, __file__, 1, message, None, exc_info)
+    return logging.LogRecord(name, logging.ERROR, __file__, 1, message, None, exc_info)
 
 
 SHUTDOWN = "Error flushing 3 events (3 to retry, 0 dropped)"
+RESET = "Exception during reset or similar"
 
 
 def test_the_cancelled_flush_at_shutdown_is_dropped() -> None:
-    assert not CancelledFlushFilter().filter(_record(SHUTDOWN, asyncio.CancelledError()))
+    assert not CancelledShutdownFilter().filter(_record(SHUTDOWN, asyncio.CancelledError()))
+
+
+def test_the_pools_cancelled_reset_at_shutdown_is_dropped() -> None:
+    record = _record(RESET, asyncio.CancelledError(), name=POOL_LOGGER)
+    assert not CancelledShutdownFilter().filter(record)
 
 
 @pytest.mark.parametrize(
@@ -37,10 +44,22 @@ def test_the_cancelled_flush_at_shutdown_is_dropped() -> None:
         ("Error flushing 3 events (0 to retry, 3 dropped)", asyncio.CancelledError()),  # data lost
         ("Dropping event 1 after 4 failed attempts", None),
         ("Something else", asyncio.CancelledError()),
+        (RESET, asyncio.CancelledError()),  # the pool's message on the recorder's logger
     ],
 )
 def test_every_other_record_still_shows(message: str, error: BaseException | None) -> None:
-    assert CancelledFlushFilter().filter(_record(message, error))
+    assert CancelledShutdownFilter().filter(_record(message, error))
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        (RESET, OSError("disk I/O error")),  # a real failure of the pool
+        (SHUTDOWN, asyncio.CancelledError()),  # the recorder's message on the pool's logger
+    ],
+)
+def test_every_other_pool_record_still_shows(message: str, error: BaseException) -> None:
+    assert CancelledShutdownFilter().filter(_record(message, error, name=POOL_LOGGER))
 
 
 def test_debug_logging_shows_it_too() -> None:
@@ -48,7 +67,7 @@ def test_debug_logging_shows_it_too() -> None:
     previous = logger.level
     logger.setLevel(logging.DEBUG)
     try:
-        assert CancelledFlushFilter().filter(_record(SHUTDOWN, asyncio.CancelledError()))
+        assert CancelledShutdownFilter().filter(_record(SHUTDOWN, asyncio.CancelledError()))
     finally:
         logger.setLevel(previous)
 
@@ -63,6 +82,7 @@ def test_the_filter_is_added_and_nothing_else_changes() -> None:
     assert result["loggers"] == {
         "prefect": {"level": "INFO"},
         RECORDER_LOGGER: {"filters": ["mine", FILTER_NAME]},
+        POOL_LOGGER: {"filters": [FILTER_NAME]},
     }
     assert set(result["filters"]) == {"mine", FILTER_NAME}  # type: ignore[arg-type]
     assert config["loggers"][RECORDER_LOGGER] == {"filters": ["mine"]}  # type: ignore[index]
@@ -73,6 +93,7 @@ def test_prefects_configuration_is_written_once_with_the_filter(tmp_path: Path) 
     assert path is not None and path.parent == tmp_path
     config = yaml.safe_load(path.read_text())
     assert config["loggers"][RECORDER_LOGGER] == {"filters": [FILTER_NAME]}
+    assert config["loggers"][POOL_LOGGER] == {"filters": [FILTER_NAME]}
     assert config["loggers"]["prefect.server"]["level"] == "${PREFECT_SERVER_LOGGING_LEVEL}"
     path.write_text("kept")
     assert quiet_logging_config(tmp_path) == path and path.read_text() == "kept"
@@ -91,4 +112,4 @@ def test_prefect_loads_the_written_configuration(
     from prefect.logging.configuration import load_logging_config
 
     config = load_logging_config(path)
-    assert config["filters"][FILTER_NAME]["()"] == "craflow.prefect_logging.CancelledFlushFilter"
+    assert config["filters"][FILTER_NAME]["()"] == "craflow.prefect_logging.CancelledShutdownFilter"
