@@ -7,23 +7,32 @@ never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, exp
 - with no expectation: `schedule.initial`, growing by `multiplier` up to `schedule.cap`
   (`ScanPoller` waits 2-4 s first, a random phase, then the steady 2 s: a finish is
   noticed 1 s after it on median at 0.5 polls/s, plus the first, immediate poll);
-- with an `Expected` duration learned from earlier scans (`ScanHistory`): the polls of
+- with an `Expected` end learned from earlier scans (`ScanHistory`): the polls of
   `poll_plan(expected, steady)`, capped by the budget of one read per steady period. Up
   to the latest expected end at most `floor(latest / steady)` reads, the first, immediate
   one included, but at least one poll at the latest expected end (a 2 s scan: only it).
   The last polls are dense (`Expected.dense_seconds` apart, or as far apart as the budget
   needs) and the last one is at the latest expected end; spare budget goes on a few polls
-  on the way, for a scan much faster than usual. After it: waits growing with the
-  lateness back to the steady pace, and the n-th poll after the first is never planned
-  before n steady periods (except a lone poll at the latest expected end): the polls
-  after the first, per second waited, stay within the budget. So a scan that ends as expected is
-  noticed within a fraction of a second. One learned duration is enough: the window is
-  then that duration ± max(0.5 s, 5 %).
+  on the way, for a scan much faster than usual. When the budget allows one poll only and
+  the window is over 1 s wide, one more poll probes its middle: whatever it sees halves
+  the window the next scan learns (bisection across runs). After the window: waits
+  growing with the lateness back to the steady pace, and the n-th poll after the first
+  is never planned before n steady periods (except a lone poll at the latest expected
+  end, or the probe and that poll): otherwise the polls after the first, per second
+  waited, stay within the budget. So a scan that ends as expected is noticed within a
+  fraction of a second.
 
-`ScanHistory` keeps recent durations per scope (API URL + component-count class) in a
-small JSON file under the state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`,
-default the user's cache directory), written atomically; an unreadable file is an empty
-history.
+`ScanHistory` keeps, per scope (API URL + component-count class), what the recent scans
+told: each ended after its last poll that saw it not done and by the first that saw it
+done, an interval (after, by] in seconds since the wait began (a scan done at the
+immediate poll tells nothing). If the last eight intervals overlap (within a slack of
+max(0.1 s, 1 %) for jitter), durations look stable and the next end is expected in their
+intersection; otherwise from the smallest to the largest "by". The latest expected end
+gets the slack on top. One interval is enough. Plain numbers (files written before
+intervals) read as that duration ± max(0.5 s, 5 %). The file is small JSON under the
+state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`, default the user's
+cache directory), written atomically; an unreadable file is an empty history, unreadable
+entries are skipped.
 """
 
 import json
@@ -51,10 +60,14 @@ ACTIVE_SCAN_STATES = frozenset({"pending", "running"})
 
 _HISTORY_FILE = "scan-durations.json"
 _REAL_SLEEPS: tuple[Callable[[float], None], ...] = (time.sleep, interrupts.sleep)
-_KEEP = 20  # durations kept per scope
+_KEEP = 20  # intervals kept per scope
+_RECENT = 8  # the expected end is derived from this many of the latest intervals
 _LEAD_SECONDS = 0.3  # start dense polling this much before the earliest expected end
-_ONE_SAMPLE_SECONDS = 0.5  # with one learned duration: dense this far either side of it
-_ONE_SAMPLE_FRACTION = 0.05  # ... or this fraction of it, whichever is wider
+_POINT_SECONDS = 0.5  # a plain number (old files) is that duration +- this
+_POINT_FRACTION = 0.05  # ... or this fraction of it, whichever is wider
+_SLACK_SECONDS = 0.1  # jitter between scans of a stable duration: intervals this close
+_SLACK_FRACTION = 0.01  # ... (or this fraction) overlap; the latest end gets this much more
+_PROBE_SECONDS = 1.0  # a window this wide with a budget of one poll: probe its middle too
 _COLD_PHASE = 1.0  # without history: the first wait is 1-2 steady periods (random phase)
 _APPROACH_STEADIES = 4.0  # further than this many steady periods from the window: approach
 _TOLERANCE = 0.01  # a planned poll this close to the current one is the current one
@@ -119,12 +132,22 @@ def poll_plan(expected: Expected, steady: float) -> Iterator[float]:
 
     Up to `expected.latest`: at most `max(1, floor(latest / steady) - 1)` polls (with the
     immediate one, one read per steady period), the last ones dense and the last at
-    `latest`; spare ones on the way. After it: waits growing with the lateness to
-    `steady`. The n-th poll is never before n steady periods, except a lone first one.
+    `latest`; spare ones on the way. A budget of one poll with a window wider than
+    `_PROBE_SECONDS` gets a second: a probe midway between `earliest` and `latest`, so
+    the next scan learns a window half as wide. After it: waits growing with the lateness
+    to `steady`. The n-th poll is never before n steady periods, except a lone first one
+    (or the probe and the poll at `latest`).
     """
     latest = expected.latest
     start = max(0.0, expected.earliest - _LEAD_SECONDS)
     budget = max(1, math.floor(latest / steady) - 1)
+    probe = (expected.earliest + latest) / 2.0
+    if budget == 1 and latest - expected.earliest > _PROBE_SECONDS and probe > _TOLERANCE:
+        # a short scan whose window is still wide: one extra poll bisects it across runs
+        yield probe
+        yield latest
+        yield from _late_polls(expected, steady, 2, latest)
+        return
     # n polls for an end anywhere in [start, latest]: evenly spread, the last at latest,
     # as dense as `dense_seconds` at most (the expected latency is then the smallest)
     spacing = max(expected.dense_seconds, (latest - start) / budget)
@@ -147,9 +170,14 @@ def poll_plan(expected: Expected, steady: float) -> Iterator[float]:
         planned += 1
         last = at if planned == 1 else max(at, planned * steady)
         yield last
-    while True:  # late: widen gradually back to the steady pace, never ahead of the budget
+    yield from _late_polls(expected, steady, planned, last)
+
+
+def _late_polls(expected: Expected, steady: float, planned: int, last: float) -> Iterator[float]:
+    """After the window: widen gradually back to the steady pace, never ahead of the budget."""
+    while True:
         planned += 1
-        wait = min(steady, max(expected.dense_seconds, last - latest))
+        wait = min(steady, max(expected.dense_seconds, last - expected.latest))
         last = max(last + wait, planned * steady)
         yield last
 
@@ -211,46 +239,92 @@ def size_class(component_count: int | None) -> str:
     return f"c{4 ** math.floor(math.log(component_count, 4))}"
 
 
+Span = tuple[float, float]  # a scan ended after the first and by the second (seconds)
+
+
+def _slack(seconds: float) -> float:
+    return max(_SLACK_SECONDS, _SLACK_FRACTION * seconds)
+
+
+def _span(item: object) -> Span | None:
+    """An entry of the history file as an interval, or None if it is not one.
+
+    `[after, by]` as written; a plain number (files from before intervals, which kept one
+    estimate per scan) as that duration +- max(0.5 s, 5 %).
+    """
+    if isinstance(item, int | float) and not isinstance(item, bool):
+        if not 0 < item < 86400:
+            return None
+        margin = max(_POINT_SECONDS, _POINT_FRACTION * item)
+        return (max(0.0, item - margin), item + margin)
+    if not isinstance(item, list) or len(item) != 2:
+        return None
+    after, by = item
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in item)
+    if not numbers or not 0 <= after <= by < 86400 or by <= 0:
+        return None
+    return (float(after), float(by))
+
+
+def expected_end(spans: list[Span]) -> Expected | None:
+    """When the next scan is expected to end, from what the recent ones told (or None).
+
+    Overlapping intervals (within the slack): the end lies in their intersection if
+    durations are stable. Otherwise durations vary: from the smallest to the largest
+    "by" (each recent scan ended by its own). The latest end gets the slack for jitter.
+    """
+    recent = spans[-_RECENT:]
+    if not recent:
+        return None
+    after = max(span[0] for span in recent)
+    by = min(span[1] for span in recent)
+    if after <= by + _slack(by):
+        earliest, latest = min(after, by), max(after, by)
+    else:
+        earliest, latest = by, max(span[1] for span in recent)
+    return Expected(earliest=earliest, latest=latest + _slack(latest))
+
+
 class ScanHistory:
-    """Recent scan durations per scope, kept in a small JSON file (atomic writes)."""
+    """What recent scans told of their end, per scope, in a small JSON file (atomic writes)."""
 
     _lock = threading.Lock()
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / _HISTORY_FILE
 
-    def _load(self) -> dict[str, list[float]]:
+    def _load(self) -> dict[str, list[Span]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict):
             return {}
-        return {
-            str(k): [float(x) for x in v if isinstance(x, int | float) and 0 < x < 86400]
-            for k, v in data.items()
-            if isinstance(v, list)
-        }
+        history: dict[str, list[Span]] = {}
+        for scope, items in data.items():
+            if isinstance(items, list):
+                spans = [_span(item) for item in items]
+                history[str(scope)] = [span for span in spans if span is not None]
+        return history
+
+    def spans(self, scope: str) -> list[Span]:
+        """The intervals kept for *scope*, oldest first."""
+        with self._lock:
+            return self._load().get(scope, [])
 
     def expected(self, scope: str) -> Expected | None:
         """The expected end of the next scan in *scope*, or None without history."""
-        with self._lock:
-            durations = self._load().get(scope, [])
-        if not durations:
-            return None
-        if len(durations) == 1:  # one scan seen: around it, a little either side
-            margin = max(_ONE_SAMPLE_SECONDS, _ONE_SAMPLE_FRACTION * durations[0])
-            return Expected(earliest=durations[0] - margin, latest=durations[0] + margin)
-        recent = sorted(durations[-8:])
-        return Expected(earliest=recent[0], latest=recent[-1])
+        return expected_end(self.spans(scope))
 
-    def record(self, scope: str, seconds: float) -> None:
-        """Remember that a scan in *scope* took *seconds* (best effort, never raises)."""
-        if not 0 < seconds < 86400:
+    def record(self, scope: str, after: float, by: float) -> None:
+        """Remember that a scan in *scope* ended after *after* and by *by* seconds (the last
+        poll that saw it not done, the first that saw it done); best effort, never raises."""
+        span = _span([round(after, 3), round(by, 3)])
+        if span is None:
             return
         with self._lock:
             data = self._load()
-            data[scope] = [*data.get(scope, []), round(seconds, 3)][-_KEEP:]
+            data[scope] = [*data.get(scope, []), span][-_KEEP:]
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".scan-durations-")
@@ -287,13 +361,16 @@ class ScanPoller:
         sleep: Callable[[float], None],
         on_poll: Callable[[CraStatus, float], None] | None = None,
         rand: Callable[[], float] = random.random,
+        learn_in_virtual_time: bool = False,
     ) -> PollResult[CraStatus]:
-        """Poll *fetch* until the scan is final or *schedule*'s deadline; learn its duration.
+        """Poll *fetch* until the scan is final or *schedule*'s deadline; learn when it ended.
 
-        Only real time reads or teaches the durable history: with an injected *sleep*
-        (virtual time in tests) the history is left alone.
+        Only real time reads or teaches the history: with an injected *sleep* (virtual
+        time in tests) it is left alone, unless *learn_in_virtual_time* (tests that
+        simulate repeated scans, with a history in a temporary directory).
         """
-        history = self.history if sleep in _REAL_SLEEPS else None
+        real = sleep in _REAL_SLEEPS or learn_in_virtual_time
+        history = self.history if real else None
         steady = min(schedule.cap, self.steady_seconds)
         # without history: the steady period from the start (no 0.5 s, 1 s ramp: that is
         # what cost 0.54-0.78 polls/s), the first wait 1-2 periods so the phase is random
@@ -320,8 +397,9 @@ class ScanPoller:
             expect=expect,
         )
         completed = (result.value.scan_state or "").lower() == "completed"
-        if history is not None and result.done and completed and scopes:
-            history.record(scopes[0], result.estimate)
+        pending_at = result.pending_at  # None: done at the immediate poll, before the wait
+        if history is not None and result.done and completed and scopes and pending_at is not None:
+            history.record(scopes[0], pending_at, result.elapsed)
         return result
 
 
