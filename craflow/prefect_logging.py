@@ -18,9 +18,9 @@ a rollback loses nothing (2 of 8 concurrent releases under load, seen in CI).
 `CancelledShutdownFilter` drops exactly those records: on those loggers, those
 messages, a cancellation (and for the recorder: nothing dropped). Any other error
 (another exception, a batch that was dropped, the "Dropping event" lines) still shows,
-and so do these when their logger is at DEBUG. The filter is installed through Prefect's own mechanism, a
-logging settings file (`PREFECT_LOGGING_SETTINGS_PATH`, which the server
-subprocess inherits): Prefect's default `logging.yml` with the filter added.
+and so do these when their logger is at DEBUG. The filter is installed through
+Prefect's own mechanism, a logging settings file (`PREFECT_LOGGING_SETTINGS_PATH`, which
+the server subprocess inherits): Prefect's default `logging.yml` with the filter added.
 """
 
 import asyncio

@@ -1,4 +1,4 @@
-"""craflow/prefect_logging.py: only the two known reports of cancellation at shutdown are dropped."""
+"""craflow/prefect_logging.py: only two known reports of a cancellation at shutdown are dropped."""
 
 import asyncio
 import logging
