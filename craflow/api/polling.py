@@ -119,13 +119,6 @@ class PollResult(Generic[T]):
     elapsed: float
     pending_at: float | None = None  # elapsed at the last poll that was not done
 
-    @property
-    def estimate(self) -> float:
-        """Best guess of when it got done: midway between the last two polls."""
-        if self.pending_at is None:
-            return self.elapsed
-        return (self.pending_at + self.elapsed) / 2.0
-
 
 def poll_plan(expected: Expected, steady: float) -> Iterator[float]:
     """When to poll after the first, immediate poll (seconds since it), endless, rising.
