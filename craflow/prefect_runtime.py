@@ -14,7 +14,15 @@ A new slot never runs Prefect's migrations itself: its database is copied
 file lock (`prefect_template.py`). Each slot keeps its own block-registration memo,
 so a reused slot skips that step too (one shared memo would flip between slots).
 The telemetry heartbeat is switched off (an ephemeral server has nowhere to send it),
-and a logging filter drops the one known shutdown report (`prefect_logging.py`).
+and a logging filter drops two known shutdown reports (`prefect_logging.py`).
+
+The ephemeral server's port is chosen here too (`pin_ephemeral_port`, once Prefect is
+imported): Prefect picks one at random from 8000-8999 and checks it is free, but its
+uvicorn binds it only seconds later; two processes that picked the same port both
+"start", the second one's server exits (address in use) while its health check is
+answered by the first one's, and the second process runs its flow on the other's API
+until that one stops ("Connection refused", seen in 1 of 6 runs of 8 at once). A port
+the kernel assigns (bind to port 0) is not handed to another process meanwhile.
 `PREFECT_HOME` itself stays shared: persisted results and cache records (what
 makes a rerun skip a finished upload) live there, not in the database.
 
@@ -25,6 +33,7 @@ Import cost: the standard library only.
 
 import fcntl
 import os
+import socket
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import IO
@@ -115,6 +124,26 @@ def _quiet_shutdown(env: MutableMapping[str, str], home: Path) -> None:
     config = quiet_logging_config(home / SLOTS_FOLDER)
     if config is not None:
         env["PREFECT_LOGGING_SETTINGS_PATH"] = str(config)
+
+
+def pin_ephemeral_port() -> int | None:
+    """Give the ephemeral server of this process a port the kernel assigned; the port
+    (None: no slot claimed here, or Prefect's default server is already chosen).
+
+    Prefect keeps its default ephemeral server as `SubprocessASGIServer._instances[None]`
+    (its test harness sets it the same way); `SubprocessASGIServer()` then returns it.
+    """
+    if not _held:
+        return None  # a Prefect server, a user's database, or not the CLI: Prefect's choice
+    from prefect.server.api.server import SubprocessASGIServer
+
+    if None in SubprocessASGIServer._instances:
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    SubprocessASGIServer._instances[None] = SubprocessASGIServer(port=port)
+    return port
 
 
 def release_slots() -> None:

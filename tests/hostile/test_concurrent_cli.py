@@ -98,6 +98,11 @@ def test_12_eight_releases_at_once_succeed_quietly(
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    # each its own ephemeral API: two on one port made one run on the other's server
+    # until it stopped ("Connection refused"; craflow.prefect_runtime.pin_ephemeral_port)
+    started = re.compile(r"Starting temporary server on (http://\S+)")
+    servers = [tuple(started.findall(err)) for (_, err), _ in results]
+    assert len(set(servers)) == PROCESSES, servers
     for (out, err), code in results:
         assert code == 0, (out[-1000:], err[-3000:])
         assert json.loads(out.strip().splitlines()[-1])

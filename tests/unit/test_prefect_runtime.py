@@ -3,6 +3,7 @@
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -11,6 +12,7 @@ from craflow.prefect_runtime import (
     SLOTS_FOLDER,
     claim_slot,
     configure_ephemeral_prefect,
+    pin_ephemeral_port,
     release_slots,
 )
 
@@ -117,3 +119,36 @@ def test_only_a_slot_without_database_is_seeded(tmp_path: Path) -> None:
         release_slots()
         configure_ephemeral_prefect(env)
     assert seed.call_count == 1
+
+
+@pytest.fixture
+def no_default_server() -> Iterator[dict[Any, Any]]:
+    """Prefect's registry of ephemeral servers, emptied for the test and restored after."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    saved = dict(SubprocessASGIServer._instances)
+    SubprocessASGIServer._instances.clear()
+    try:
+        yield SubprocessASGIServer._instances
+    finally:
+        SubprocessASGIServer._instances.clear()
+        SubprocessASGIServer._instances.update(saved)
+
+
+def test_a_claimed_slot_pins_a_port_the_kernel_assigned(
+    tmp_path: Path, no_default_server: dict[Any, Any]
+) -> None:
+    from prefect.server.api.server import SubprocessASGIServer
+
+    assert claim_slot(tmp_path) is not None
+    port = pin_ephemeral_port()
+    assert port is not None
+    server = SubprocessASGIServer()  # what Prefect's client asks for in ephemeral mode
+    assert server.port == port and not server.running
+    assert pin_ephemeral_port() is None  # once per process: the chosen server stays
+    assert SubprocessASGIServer().port == port
+
+
+def test_without_a_slot_prefect_chooses(no_default_server: dict[Any, Any]) -> None:
+    assert pin_ephemeral_port() is None
+    assert no_default_server == {}
