@@ -201,6 +201,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             worker_limit=args.worker_limit,
             startup_timeout_seconds=600,
         )
+        client = redis.Redis.from_url(args.redis_url)
+        stack.callback(client.close)
+        before = set(client.scan_iter())
         state = up(settings, environ=env)
         try:
             os.environ.update(env)
@@ -214,8 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         finally:
             down(settings)
             drop_database(settings)
-            client = redis.Redis.from_url(args.redis_url)
-            for redis_key in client.scan_iter(f"{env['CRAFLOW_BUDGET_KEY_PREFIX']}:*"):
+            # the budget's keys, and what the stack's Prefect wrote (its messaging streams,
+            # docket and trigger keys have fixed names, no prefix of ours): every new key
+            for redis_key in set(client.scan_iter()) - before:
                 client.delete(redis_key)
-            client.close()
     return counts_report
