@@ -19,7 +19,7 @@ from craflow.sandbox.runner import start_sandbox
 from craflow.sweep import SweepFailedError
 from flows.sweep import sweep_flow
 from tasks.incident import open_book
-from tests.integration.sweep.test_sweep_flow import KEV_CVE, RATE_SCALE, _control
+from tests.integration.sweep.test_sweep_flow import KEV_CVE, RATE_SCALE, _control, use_sandbox
 
 OSV_ID = "OSV-CRAFLOW-FANOUT-1"
 
@@ -77,14 +77,9 @@ def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def sweep_env(portfolio: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    monkeypatch.setenv("CRA_EVIDENCE_URL", portfolio.url)
-    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", portfolio.api_key)
-    monkeypatch.setenv("CRAFLOW_RATE_WINDOW_SCALE", str(RATE_SCALE))
-    monkeypatch.setenv("CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS", "0.05")
-    monkeypatch.setenv("CRAFLOW_SWEEP_POLL_TIMEOUT_SECONDS", "30")
     monkeypatch.setenv("CRAFLOW_SWEEP_CHUNK_VERSIONS", "1")
     monkeypatch.setenv("CRAFLOW_SWEEP_STATES", '["released", "approved"]')
-    return (tmp_path / "archive").as_uri()
+    return use_sandbox(portfolio, monkeypatch, tmp_path)
 
 
 def _outcome(state: Any) -> Any:

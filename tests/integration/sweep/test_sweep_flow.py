@@ -82,14 +82,19 @@ def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield sandbox
 
 
-@pytest.fixture
-def sweep_env(portfolio: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    monkeypatch.setenv("CRA_EVIDENCE_URL", portfolio.url)
-    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", portfolio.api_key)
+def use_sandbox(sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Point a sweep in this process at *sandbox* (fast polls); the archive's URI."""
+    monkeypatch.setenv("CRA_EVIDENCE_URL", sandbox.url)
+    monkeypatch.setenv("CRA_EVIDENCE_API_KEY", sandbox.api_key)
     monkeypatch.setenv("CRAFLOW_RATE_WINDOW_SCALE", str(RATE_SCALE))
     monkeypatch.setenv("CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS", "0.05")
     monkeypatch.setenv("CRAFLOW_SWEEP_POLL_TIMEOUT_SECONDS", "30")
     return (tmp_path / "archive").as_uri()
+
+
+@pytest.fixture
+def sweep_env(portfolio: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    return use_sandbox(portfolio, monkeypatch, tmp_path)
 
 
 def _control(sandbox: Any, path: str, body: object) -> None:
