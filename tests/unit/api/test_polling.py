@@ -4,6 +4,7 @@ import itertools
 import json
 import math
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from craflow.api.polling import (
     ACTIVE_SCAN_STATES,
     TERMINAL_SCAN_STATES,
     Expected,
+    PollResult,
     PollSchedule,
     ScanHistory,
     ScanPoller,
@@ -83,6 +85,21 @@ def _reads_until(plan: list[float], latest: float) -> int:
     return 1 + sum(1 for at in plan if at <= latest + 1e-9)  # with the immediate one
 
 
+def _wait_learned(
+    seconds: float, expect: Callable[[CraStatus], Expected | None]
+) -> PollResult[CraStatus]:
+    """Wait in virtual time for a scan that ends after *seconds*, with *expect*'s window."""
+    clock = FakeClock()
+    return poll_until(
+        Scan(clock, seconds),
+        lambda s: s.scan_state == "completed",
+        PollSchedule(initial=0.5, cap=2.0, jitter=0, deadline=900),
+        clock=clock,
+        sleep=clock.sleep,
+        expect=expect,
+    )
+
+
 @pytest.mark.parametrize("seconds", [2.0, 8.0, 40.0, 120.0])
 @pytest.mark.parametrize(
     "samples",
@@ -108,16 +125,7 @@ def test_learned_polls_stay_within_the_budget_and_notice_the_expected_end(
     limit = max(2, math.floor(expected.latest / 2.0)) + probes
     assert _reads_until(plan, expected.latest) <= limit
     assert expected.latest in plan
-    clock = FakeClock()
-    scan = Scan(clock, seconds)
-    result = poll_until(
-        scan,
-        lambda s: s.scan_state == "completed",
-        PollSchedule(initial=0.5, cap=2.0, jitter=0, deadline=900),
-        clock=clock,
-        sleep=clock.sleep,
-        expect=lambda status: expected,
-    )
+    result = _wait_learned(seconds, lambda status: expected)
     assert result.done
     assert result.elapsed - seconds <= 1.0  # ends as expected: noticed within 1 s
     if not probes:
@@ -130,15 +138,7 @@ def test_learned_polls_stay_within_the_budget_and_notice_the_expected_end(
 def test_learned_polls_stay_within_the_budget_for_early_and_late_scans(seconds: float) -> None:
     expected = Expected(earliest=seconds - 0.5, latest=seconds + 0.5)
     for end in [seconds * f for f in (0.25, 0.5, 0.9, 1.0, 1.1, 1.5, 3.0)]:
-        clock = FakeClock()
-        result = poll_until(
-            Scan(clock, end),
-            lambda s: s.scan_state == "completed",
-            PollSchedule(initial=0.5, cap=2.0, jitter=0, deadline=900),
-            clock=clock,
-            sleep=clock.sleep,
-            expect=lambda status: expected,
-        )
+        result = _wait_learned(end, lambda status: expected)
         assert result.done
         # planned polls within the budget, but a lone first poll at the latest end
         assert result.polls - 1 <= max(1.0, result.elapsed / 2.0 + 1e-9)
@@ -157,7 +157,7 @@ def test_cold_polls_stay_within_the_budget_and_notice_within_1_s_on_median(
             PollSchedule(initial=0.5, cap=2.0, deadline=900),
             clock=clock,
             sleep=clock.sleep,
-            rand=lambda phase=phase: phase,
+            rand=lambda: phase,  # noqa: B023 - called within this iteration
         )
         assert result.done
         assert 2.0 <= clock.sleeps[0] < 4.0
@@ -190,16 +190,7 @@ def test_learned_durations_notice_within_half_a_second_cheaply(
     scope = poller.scope(CraStatus.model_validate({"sbom": {"component_count": 40}}))
     for after, by in ((-0.3, 0.1), (-0.2, 0.2), (-0.1, 0.3)):  # dense polls saw it end
         history.record(scope, seconds + after, seconds + by)
-    clock = FakeClock()
-    scan = Scan(clock, seconds)
-    result = poll_until(
-        scan,
-        lambda s: s.scan_state == "completed",
-        PollSchedule(initial=0.5, cap=2.0, jitter=0, deadline=900),
-        clock=clock,
-        sleep=clock.sleep,
-        expect=lambda status: history.expected(poller.scope(status)),
-    )
+    result = _wait_learned(seconds, lambda status: history.expected(poller.scope(status)))
     assert result.done
     assert result.elapsed - seconds <= 0.5
     if seconds >= 8:
@@ -302,7 +293,7 @@ def test_a_wide_short_window_gets_a_probe_in_its_middle() -> None:
     assert len([at for at in itertools.islice(wide_but_long, 5) if at <= 8.1]) == 3
 
 
-def _learn(seconds: float, phase: float, runs: int, tmp_path: Path) -> list[tuple[float, int]]:
+def _learn(seconds: float, phase: float, runs: int, tmp_path: Path) -> list[tuple[float, float]]:
     """*runs* scans of *seconds* through the real poller and history, in virtual time:
     [(latency, planned polls per second waited)]. The cold run's first wait has *phase*."""
     history = ScanHistory(tmp_path / f"{seconds}-{phase}")
