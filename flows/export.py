@@ -20,16 +20,12 @@ from craflow.release.request import ExportRequest
 from tasks.artifacts import artifact_key, publish_evidence
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
-    COMPLIANCE_REPORT_NAME,
-    TECHNICAL_FILE_NAME,
     ArchivedRun,
-    ArchiveFile,
     ArchiveKey,
     ArchiveRequest,
     archive_release,
     check_writable,
-    fetch_compliance_report,
-    fetch_technical_file,
+    fetch_platform_files,
     resolve_target,
 )
 from tasks.retry import with_retries
@@ -61,17 +57,14 @@ def _export(request: ExportRequest, settings: ReleaseSettings) -> ArchivedRun:
         work = Path(folder)
         found = with_retries(locate_version_task, settings)(request.product, request.version)
         sbom = with_retries(latest_sbom_task, settings)(found.version_id)
-        technical = with_retries(fetch_technical_file, settings)(found.version_id, work)
-        files = [ArchiveFile.downloaded(TECHNICAL_FILE_NAME, technical)]
-        if sbom is not None:
-            report = with_retries(fetch_compliance_report, settings)(sbom.id, work)
-            files.append(ArchiveFile.downloaded(COMPLIANCE_REPORT_NAME, report))
+        sbom_id = sbom.id if sbom is not None else None
+        technical, files = fetch_platform_files(found.version_id, sbom_id, work, settings)
         record = {
             "product": request.product,
             "version": request.version,
             "version_id": found.version_id,
             "release_state": found.release_state,
-            "sbom_id": sbom.id if sbom is not None else None,
+            "sbom_id": sbom_id,
             "flow_run_id": run_id,
         }
         key = ArchiveKey(

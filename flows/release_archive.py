@@ -25,15 +25,12 @@ from flows.release_context import ReleaseContext, tell
 from tasks import events
 from tasks.artifacts import publish_evidence
 from tasks.export import (
-    COMPLIANCE_REPORT_NAME,
-    TECHNICAL_FILE_NAME,
     ArchivedRun,
     ArchiveFile,
     ArchiveKey,
     ArchiveRequest,
     archive_release,
-    fetch_compliance_report,
-    fetch_technical_file,
+    fetch_platform_files,
     find_archived_release,
 )
 from tasks.retry import with_retries
@@ -62,11 +59,8 @@ def export_evidence(run: ReleaseRun, ctx: ReleaseContext, verdict: str) -> None:
         name = f"sbom.{'spdx' if sbom.format == 'spdx' else 'cdx'}{ext}"
         files = [ArchiveFile(name=name, path=sbom.path), *_vex_files(run, ctx)]
         if verdict == "passed":
-            s, folder = ctx.settings, ctx.work / "export"
-            tech = with_retries(fetch_technical_file, s).submit(version.id, folder)
-            report = with_retries(fetch_compliance_report, s).submit(run.sbom_id, folder)
-            files.append(ArchiveFile.downloaded(TECHNICAL_FILE_NAME, tech.result()))
-            files.append(ArchiveFile.downloaded(COMPLIANCE_REPORT_NAME, report.result()))
+            folder = ctx.work / "export"
+            files += fetch_platform_files(version.id, run.sbom_id, folder, ctx.settings)[1]
         run.exported = True
         done = archive_release(
             ArchiveRequest(

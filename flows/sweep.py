@@ -62,13 +62,11 @@ from flows.incident import open_cases_for_kev_hits
 from tasks import events
 from tasks.client import resolve_api_settings, run_client
 from tasks.export import (
-    TECHNICAL_FILE_NAME,
-    ArchiveFile,
     ArchiveKey,
     ArchiveRequest,
     archive_release,
     check_writable,
-    fetch_technical_file,
+    fetch_platform_files,
     resolve_target,
 )
 from tasks.fanout import ChunkAnswer, WorkerPlan, deployment_exists, run_as_subflows, run_on_workers
@@ -376,13 +374,12 @@ def _export_changed(
 ) -> list[str]:
     """Refresh the technical-file export of every version that changed and did not fail."""
     wanted = {(d.product, d.version) for d in deltas if d.changed and d.scan_failure is None}
-    fetch = with_retries(fetch_technical_file, release)
     uris: list[str] = []
     for target in targets:
         if (target.product, target.version) not in wanted:
             continue
         with tempfile.TemporaryDirectory(prefix="craflow-sweep-export-") as folder:
-            download = fetch(target.version_id, Path(folder))
+            download, files = fetch_platform_files(target.version_id, None, Path(folder), release)
             key = ArchiveKey(
                 target=archive,
                 product=target.product,
@@ -390,9 +387,8 @@ def _export_changed(
                 content_sha256=download.sha256,
                 verdict="refresh",
             )
-            files = (ArchiveFile.downloaded(TECHNICAL_FILE_NAME, download),)
             request = ArchiveRequest(
-                key=key, run_id=run_id, files=files, mode="refresh", reason="sweep-refresh"
+                key=key, run_id=run_id, files=tuple(files), mode="refresh", reason="sweep-refresh"
             )
             uris.append(archive_release(request).run_uri)
     return uris

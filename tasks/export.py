@@ -21,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from config.evidence import EvidenceSettings
+from config.release import ReleaseSettings
 from craflow.api import Download
 from craflow.evidence import EvidenceArchive, fetch_to_path, open_archive
 from craflow.evidence.errors import InvalidArchiveUriError
@@ -28,7 +29,7 @@ from craflow.evidence.manifest import manifest_from_json
 from craflow.evidence.uri import FileLocation, Location, parse_location
 from craflow.release.request import ArchiveTarget
 from tasks.client import current_client
-from tasks.retry import api_task
+from tasks.retry import api_task, with_retries
 
 ArchiveMode = Literal["once", "refresh"]
 TECHNICAL_FILE_NAME = "technical-file.zip"
@@ -68,6 +69,24 @@ class ArchiveFile(BaseModel):
             content_type=download.content_type,
             source_request_id=download.request_id,
         )
+
+
+def fetch_platform_files(
+    version_id: str, sbom_id: str | None, folder: Path, settings: ReleaseSettings
+) -> tuple[Download, list[ArchiveFile]]:
+    """The platform's documents of a version as archive entries, fetched side by side: the
+    technical file and, given its SBOM, the compliance report. The technical file's
+    download comes too (its digest keys the export of a version without an SBOM)."""
+    technical = with_retries(fetch_technical_file, settings).submit(version_id, folder)
+    report = (
+        with_retries(fetch_compliance_report, settings).submit(sbom_id, folder)
+        if sbom_id is not None
+        else None
+    )
+    files = [ArchiveFile.downloaded(TECHNICAL_FILE_NAME, technical.result())]
+    if report is not None:
+        files.append(ArchiveFile.downloaded(COMPLIANCE_REPORT_NAME, report.result()))
+    return technical.result(), files
 
 
 class ArchiveKey(BaseModel):
