@@ -10,7 +10,6 @@ difference; the goal is an overhead under 3 s. Run by hand, not in CI:
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -35,27 +34,14 @@ from craflow.evidence import open_archive  # noqa: E402
 from craflow.release.polling import PollSchedule, poll_until  # noqa: E402
 from craflow.release.states import transition_path  # noqa: E402
 from craflow.sandbox.runner import start_sandbox  # noqa: E402
+from tests.integration.release.helpers import write_bom as write_cyclonedx  # noqa: E402
+
+#: the components every benchmark SBOM lists (all without known advisories)
+COMPONENTS = {"idna": "3.10", "certifi": "2025.8.3", "requests": "2.32.4"}
 
 
 def write_bom(path: Path, name: str, version: str) -> Path:
-    components = [("idna", "3.10"), ("certifi", "2025.8.3"), ("requests", "2.32.4")]
-    path.write_text(
-        json.dumps(
-            {
-                "bomFormat": "CycloneDX",
-                "specVersion": "1.6",
-                "version": 1,
-                "metadata": {
-                    "component": {"type": "application", "name": name, "version": version}
-                },
-                "components": [
-                    {"type": "library", "name": n, "version": v, "purl": f"pkg:pypi/{n}@{v}"}
-                    for n, v in components
-                ],
-            }
-        )
-    )
-    return path
+    return write_cyclonedx(path, name, version, COMPONENTS)
 
 
 def bare_release(
