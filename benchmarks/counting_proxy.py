@@ -6,6 +6,7 @@ benchmark can measure the span, the requests per bucket and the 429s of a whole
 stack, across processes.
 """
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -49,6 +50,17 @@ class Counts:
     def span(self) -> float:
         with self.lock:
             return max(self.times) - min(self.times) if self.times else 0.0
+
+    def idle(self, at_least: float = 1.0) -> list[tuple[float, float]]:
+        """(offset from the first request, length) of every pause of *at_least* s with no
+        request: where the span is not spent sending."""
+        with self.lock:
+            times = sorted(self.times)
+        return [
+            (round(a - times[0], 1), round(b - a, 1))
+            for a, b in itertools.pairwise(times)
+            if b - a >= at_least
+        ]
 
 
 def start_proxy(upstream: str) -> tuple[ThreadingHTTPServer, Counts, Callable[[], None]]:

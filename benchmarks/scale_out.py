@@ -4,10 +4,9 @@ Phase 1 (this file today) measures the shared budget alone: a loopback HTTP limi
 (a smooth token bucket with burst 1, the way nginx `limit_req` without `burst=` works:
 a request less than one interval after the last accepted one gets 429) serves `--versions`
 GET requests sent by `--workers` processes, each pacing through `craflow.budget`'s Redis
-GCRA (`--pacer shared`), alone (`--pacer local`, what every process did before), or
-through Prefect global concurrency limits with slot decay (`--pacer prefect`,
-tasks/pacing.py; needs PREFECT_API_URL of a running server, e.g. `craflow stack up`). It
-prints one JSON line:
+GCRA (`--pacer shared`) or alone (`--pacer local`, what every process did before); the
+Prefect global-concurrency pacer it was once compared with is gone (docs/production.md
+keeps that measurement). It prints one JSON line:
 
     {"workers", "versions", "span", "bound", "ratio", "got_429", "missing", "duplicated"}
 
@@ -48,7 +47,6 @@ import redis
 
 from config.api import ApiSettings, RateLimitSettings
 from config.budget import BudgetSettings
-from craflow.api.ratelimit import Pacer
 from craflow.budget import choose_pacer
 
 
@@ -92,19 +90,9 @@ def serve(limiter: SmoothLimiter) -> ThreadingHTTPServer:
     return server
 
 
-def _pacer(kind: str) -> Pacer:
-    if kind != "prefect":
-        return choose_pacer(ApiSettings(), RateLimitSettings(), BudgetSettings())
-    from tasks.pacing import PrefectPacer  # needs PREFECT_API_URL of a running server
-
-    return PrefectPacer.create(
-        RateLimitSettings(), prefix=os.environ["BENCH_GCL"], timeout_seconds=600
-    )
-
-
 def worker(base: str, ids: list[str], env: dict[str, str], start_at: float) -> None:
     os.environ.update(env)
-    pacer = _pacer(env["CRAFLOW_BUDGET_MODE"])
+    pacer = choose_pacer(ApiSettings(), RateLimitSettings(), BudgetSettings())
     with httpx.Client(base_url=base, timeout=30.0) as client:
         time.sleep(max(0.0, start_at - time.time()))
         for request_id in ids:
@@ -119,7 +107,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--versions", type=int, default=300, help="requests in all")
     parser.add_argument("--rate", type=float, default=25.0, help="the limiter's reads/s")
-    parser.add_argument("--pacer", choices=["shared", "local", "prefect"], default="shared")
+    parser.add_argument("--pacer", choices=["shared", "local"], default="shared")
     parser.add_argument("--headroom", type=float, default=None)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
@@ -132,6 +120,11 @@ def main() -> None:
     parser.add_argument("--scan-seconds", type=float, default=0.2, help="sandbox scan time")
     parser.add_argument(
         "--kill-worker-after", type=float, default=None, help="SIGKILL worker-0 after S s"
+    )
+    parser.add_argument(
+        "--no-fill-start",
+        action="store_true",
+        help="the sweep run leaves every chunk to the workers (measures the workers alone)",
     )
     args = parser.parse_args()
     if args.api_url:
@@ -153,15 +146,9 @@ def main() -> None:
         "CRAFLOW_BUDGET_MODE": args.pacer,
         "CRAFLOW_BUDGET_REDIS_URL": args.redis_url,
         "CRAFLOW_BUDGET_KEY_PREFIX": prefix,
-        "BENCH_GCL": f"bench-{prefix.rsplit(':', 1)[-1]}",
     }
     if args.headroom is not None:
         env["CRAFLOW_BUDGET_HEADROOM"] = str(args.headroom)
-    if args.pacer == "prefect":  # created once here: concurrent upserts race
-        from tasks.pacing import ensure_limits, limit_specs
-
-        os.environ.update(env)
-        ensure_limits(limit_specs(RateLimitSettings(), env["BENCH_GCL"]))
     ids = [f"v{i}" for i in range(args.versions)]
     start_at = time.time() + 2.0
     context = multiprocessing.get_context("spawn")

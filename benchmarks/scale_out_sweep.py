@@ -148,11 +148,15 @@ def _env(proxy_url: str, key: str, scale: float, args: argparse.Namespace) -> di
         "CRA_EVIDENCE_URL": proxy_url,
         "CRA_EVIDENCE_API_KEY": key,
         "CRAFLOW_RATE_WINDOW_SCALE": str(scale),
+        # this process runs the sweep as a deployment run on a worker would: sharing the
+        # budget (and so checking chunks itself while the workers start)
+        "CRAFLOW_BUDGET_MODE": "shared",
         "CRAFLOW_BUDGET_REDIS_URL": args.redis_url,
         "CRAFLOW_BUDGET_KEY_PREFIX": f"craflow:bench:{uuid.uuid4().hex[:8]}",
         "CRAFLOW_SWEEP_POLL_INTERVAL_SECONDS": str(max(args.scan_seconds / 2, 0.05)),
         "CRAFLOW_SWEEP_CHUNK_VERSIONS": str(args.per_product),
         "CRAFLOW_SWEEP_FAN_OUT_POLL_SECONDS": "1",
+        "CRAFLOW_SWEEP_FAN_OUT_FILL_START": str(not args.no_fill_start),
         # a run a killed worker took but never began: crashed after 3 min (starts take ~70 s here)
         "CRAFLOW_SWEEP_FAN_OUT_PENDING_SECONDS": "180",
     }
@@ -175,6 +179,7 @@ def _report(
         "bound": round(bound, 3),
         "ratio": round(counts.span / bound, 3) if bound else None,
         "got_429": counts.limited,
+        "idle": counts.idle(),
         "missing": len(expected - set(seen)),
         "duplicated": sum(1 for n in seen.values() if n > 1),
         "failed": [f.product for f in getattr(outcome, "products_failed", [])],

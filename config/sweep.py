@@ -99,3 +99,12 @@ class SweepSettings(CraflowSettings):
         le=300.0,
         description="Seconds between two reads of the chunk runs' states in deployment mode.",
     )
+    fan_out_fill_start: bool = Field(
+        default=True,
+        description=(
+            "In deployment mode, the sweep run checks chunks itself (taking their runs "
+            "before a worker does) until a worker's chunk run has begun, so the API budget "
+            "is not idle while the workers' processes start. Only when the sweep shares "
+            "the API budget with the workers (under a worker, or CRAFLOW_BUDGET_MODE=shared)."
+        ),
+    )

@@ -60,7 +60,7 @@ from craflow.sweep.fanout import ChunkResult, SweepChunk, collect, plan_chunks
 from craflow.sweep.portfolio import change_lines, sweep_run_name
 from flows.incident import open_cases_for_kev_hits
 from tasks import events
-from tasks.client import resolve_api_settings, run_client
+from tasks.client import resolve_api_settings, run_client, shares_budget
 from tasks.export import (
     ArchiveKey,
     ArchiveRequest,
@@ -127,7 +127,13 @@ def sweep_product_flow(chunk: SweepChunk, concurrency: int = 8) -> ChunkResult:
     settings, release = SweepSettings(), ReleaseSettings()
     width = max(1, min(concurrency, settings.max_concurrency))
     with run_client(resolve_api_settings(release.secret_block_name)):
-        snapshots, errors = _check_all(chunk.targets, settings, width, release)
+        return _check_chunk(chunk, settings, width, release)
+
+
+def _check_chunk(
+    chunk: SweepChunk, settings: SweepSettings, concurrency: int, release: ReleaseSettings
+) -> ChunkResult:
+    snapshots, errors = _check_all(chunk.targets, settings, concurrency, release)
     return ChunkResult(index=chunk.index, snapshots=tuple(snapshots), errors=tuple(errors.items()))
 
 
@@ -161,7 +167,14 @@ def _run_chunks(
             pending_seconds=settings.fan_out_pending_seconds,
             tags=("craflow", "sweep"),
         )
-        return run_on_workers(chunks, plan)
+
+        def here(chunk: SweepChunk) -> ChunkResult:
+            get_run_logger().info("Checking %s in this run while the workers start", chunk.name)
+            return _check_chunk(chunk, settings, concurrency, release)
+
+        # this run checks chunks itself while the workers start, if it paces as they do
+        fill = settings.fan_out_fill_start and shares_budget()
+        return run_on_workers(chunks, plan, here=here if fill else None)
     targets = tuple(t for c in chunks for t in c.targets)
     snapshots, errors = _check_all(targets, settings, concurrency, release)
     whole = ChunkResult(index=-1, snapshots=tuple(snapshots), errors=tuple(errors.items()))

@@ -78,16 +78,19 @@ def register_client(client: CraEvidenceClient, *, key: str | None = None) -> Ite
             _CLIENTS.pop(run_key, None)
 
 
+def shares_budget(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when a run starting now paces through the API budget every worker shares."""
+    mode = BudgetSettings().mode
+    return mode == "shared" or (mode == "auto" and under_worker(environ))
+
+
 def run_pacer(environ: Mapping[str, str] = os.environ) -> Pacer | None:
     """The pacer of a run starting now: the shared budget under a worker, else None.
 
     None means the client's default, the per-process shared pacer. Settings are
     read here, when the run starts.
     """
-    mode = BudgetSettings().mode
-    if mode == "local" or (mode == "auto" and not under_worker(environ)):
-        return None
-    return pacer_for_run(environ)
+    return pacer_for_run(environ) if shares_budget(environ) else None
 
 
 @contextmanager

@@ -9,19 +9,21 @@ Crashed (its worker died; deployments/automations.py marks such runs), at most
 makes that one snapshot per version.
 """
 
+import contextvars
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
-from prefect.states import Crashed
+from prefect.states import Completed, Crashed, Failed, Pending, Running
 
 from craflow.sweep.fanout import ChunkResult, SweepChunk
 
@@ -106,41 +108,105 @@ def _stalled(run: FlowRun, limit: float, at: datetime) -> str | None:
     return f"Pending for {waited:.0f} s: its worker is gone" if waited > limit else None
 
 
+_HERE = "checked by the sweep run itself while the workers start"
+_WAITING = {StateType.SCHEDULED, StateType.PENDING}
+
+
+class ChunkRuns:
+    """The deployment runs of a sweep's chunks: started, re-started when crashed, answered."""
+
+    def __init__(
+        self, client: SyncPrefectClient, plan: WorkerPlan, now: Callable[[], datetime]
+    ) -> None:
+        self.client, self.plan, self.now = client, plan, now
+        self.answers: dict[int, ChunkAnswer] = {}
+        self.attempts: dict[int, int] = {}
+        self.running: dict[UUID, SweepChunk] = {}
+        self.begun = False  # a worker has begun one of them
+
+    def start(self, chunk: SweepChunk) -> None:
+        self.attempts[chunk.index] = self.attempts.get(chunk.index, 0) + 1
+        self.running[_start(chunk, self.plan, self.attempts[chunk.index])] = chunk
+
+    def take(self) -> tuple[UUID, SweepChunk] | None:
+        """Take the first run no worker has taken: propose Pending, as a worker does.
+
+        Prefect refuses a second Pending (PreventPendingTransitions), so a run is taken
+        by this process or by one worker, never by both."""
+        for run_id in list(self.running):
+            proposal: State[None] = Pending(message=_HERE)
+            if self.client.set_flow_run_state(run_id, proposal).status == SetStateStatus.ACCEPT:
+                self.client.set_flow_run_state(run_id, Running(message=_HERE), force=True)
+                return run_id, self.running.pop(run_id)
+        return None
+
+    def poll(self) -> None:
+        """Read the runs' states: answer the final ones, re-start the crashed ones."""
+        runs = self.client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(self.running)))
+        )
+        self.begun = self.begun or any(
+            r.state is not None and r.state.type not in _WAITING for r in runs
+        )
+        for run in runs:
+            stalled = _stalled(run, self.plan.pending_seconds, self.now())
+            if stalled is not None:
+                self.client.set_flow_run_state(run.id, Crashed(message=stalled), force=True)
+            elif run.state is None or not run.state.is_final():
+                continue
+            chunk = self.running.pop(run.id)
+            crashed = stalled is not None or (
+                run.state is not None and run.state.type == StateType.CRASHED
+            )
+            if crashed and self.attempts[chunk.index] < self.plan.attempts:
+                self.start(chunk)
+                continue
+            self.answers[chunk.index] = (
+                f"run of {chunk.name}: {stalled}" if stalled else _answer(run, chunk)
+            )
+
+    def finish_here(self, run_id: UUID, chunk: SweepChunk, future: Future[ChunkResult]) -> None:
+        """Answer a chunk checked here; its run ends Completed or Failed to match."""
+        try:
+            self.answers[chunk.index] = ChunkResult.model_validate(future.result())
+        except Exception as exc:  # one chunk never stops the sweep
+            reason = f"run of {chunk.name} failed: {_one_line(exc)}"
+            self.client.set_flow_run_state(run_id, Failed(message=reason), force=True)
+            self.answers[chunk.index] = reason
+            return
+        self.client.set_flow_run_state(run_id, Completed(message=_HERE), force=True)
+
+
 def run_on_workers(
     chunks: Sequence[SweepChunk],
     plan: WorkerPlan,
     *,
+    here: ChunkRunner | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[int, ChunkAnswer]:
-    """One deployment run per chunk; wait for all; re-run crashed ones; never raise for one."""
-    answers: dict[int, ChunkAnswer] = {}
-    attempts: dict[int, int] = {}
-    running: dict[UUID, SweepChunk] = {}
-    for chunk in chunks:
-        attempts[chunk.index] = 1
-        running[_start(chunk, plan, 1)] = chunk
-    with get_client(sync_client=True) as client:
-        while running:
-            sleep(plan.poll_seconds)
-            runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(running)))
-            )
-            for run in runs:
-                stalled = _stalled(run, plan.pending_seconds, now())
-                if stalled is not None:
-                    client.set_flow_run_state(run.id, Crashed(message=stalled), force=True)
-                elif run.state is None or not run.state.is_final():
-                    continue
-                chunk = running.pop(run.id)
-                crashed = stalled is not None or (
-                    run.state is not None and run.state.type == StateType.CRASHED
-                )
-                if crashed and attempts[chunk.index] < plan.attempts:
-                    attempts[chunk.index] += 1
-                    running[_start(chunk, plan, attempts[chunk.index])] = chunk
-                    continue
-                answers[chunk.index] = (
-                    f"run of {chunk.name}: {stalled}" if stalled else _answer(run, chunk)
-                )
-    return answers
+    """One deployment run per chunk; wait for all; re-run crashed ones; never raise for one.
+
+    With *here*, this process checks chunks itself, one at a time, taking their runs
+    before a worker does, until the first worker's run has begun: the API budget is
+    not left idle while the workers' processes start."""
+    mine: dict[Future[ChunkResult], tuple[UUID, SweepChunk]] = {}
+    with get_client(sync_client=True) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        runs = ChunkRuns(client, plan, now)
+        for chunk in chunks:
+            runs.start(chunk)
+        while runs.running or mine:
+            if here is not None and not runs.begun and not mine:
+                taken = runs.take()
+                if taken is not None:
+                    job = pool.submit(contextvars.copy_context().run, here, taken[1])
+                    mine[job] = taken
+            if mine:  # until the next read, or sooner when the chunk here is done
+                wait(mine, timeout=plan.poll_seconds)
+            elif runs.running:
+                sleep(plan.poll_seconds)
+            for future in [f for f in mine if f.done()]:
+                runs.finish_here(*mine.pop(future), future)
+            if runs.running:
+                runs.poll()
+    return runs.answers

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.responses import SetStateStatus
 
 import tasks.fanout as fanout_tasks
 from craflow.sweep import VersionSnapshot, VersionTarget
@@ -192,3 +193,129 @@ def test_crashed_runs_are_re_run_until_the_attempts_are_spent(server: _FakeServe
     snapshots, errors = collect(chunks, answers, _fallback)
     assert len({s.key for s in snapshots}) == len(snapshots) == 5
     assert set(errors) == {TARGETS[1].key}
+
+
+class _Workers:
+    """Chunk runs on a timeline of reads: a worker takes run *name* at read `take`
+    (a Pending proposed from then on is refused), it is Running until read `done`, then
+    Completed. A run with no timeline is never taken by a worker."""
+
+    def __init__(self, timeline: dict[str, tuple[int, int]]) -> None:
+        self.timeline = timeline
+        self.names: dict[UUID, str] = {}
+        self.states: dict[str, list[tuple[StateType, bool]]] = {}
+        self.reads = 0
+
+    def run_deployment(self, name: str, **kwargs: Any) -> Any:
+        chunk = SweepChunk.model_validate(kwargs["parameters"]["chunk"])
+        run_id = uuid4()
+        self.names[run_id] = chunk.name
+        self.states[chunk.name] = []
+        return SimpleNamespace(id=run_id)
+
+    def _kind(self, name: str) -> StateType:
+        take, done = self.timeline.get(name, (10**9, 10**9))
+        if self.reads < take:
+            return StateType.SCHEDULED
+        return StateType.RUNNING if self.reads < done else StateType.COMPLETED
+
+    def set_flow_run_state(self, run_id: UUID, state: Any, force: bool = False) -> Any:
+        name = self.names[run_id]
+        refused = not force and self._kind(name) != StateType.SCHEDULED
+        if not refused:
+            self.states[name].append((state.type, force))
+        return SimpleNamespace(status=SetStateStatus.ABORT if refused else SetStateStatus.ACCEPT)
+
+    def read_flow_runs(self, flow_run_filter: Any) -> list[Any]:
+        self.reads += 1
+        found = []
+        for run_id in flow_run_filter.id.any_:
+            name = self.names[run_id]
+            kind = self._kind(name)
+            result = ChunkResult(index=int(name.rsplit("-", 1)[1]))
+            state = SimpleNamespace(
+                type=kind,
+                name=kind.value.title(),
+                message="",
+                is_final=lambda k=kind: k == StateType.COMPLETED,
+                timestamp=datetime.now(UTC),
+                result=lambda r=result: r,
+            )
+            found.append(SimpleNamespace(id=run_id, state=state))
+        return found
+
+
+def _workers(monkeypatch: pytest.MonkeyPatch, timeline: dict[str, tuple[int, int]]) -> _Workers:
+    fake = _Workers(timeline)
+
+    class _Client:
+        def __enter__(self) -> _Workers:
+            return fake
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(fanout_tasks, "run_deployment", fake.run_deployment)
+    monkeypatch.setattr(fanout_tasks, "get_client", lambda sync_client: _Client())
+    return fake
+
+
+PLAN = WorkerPlan(
+    deployment="sweep-product/sweep-product", concurrency=2, attempts=2, poll_seconds=1
+)
+CHUNKS = plan_chunks([*TARGETS, _target("c", "1")], max_versions=5)  # a-0, b-1, c-2
+
+
+def _check(chunk: SweepChunk) -> ChunkResult:
+    return ChunkResult(index=chunk.index, snapshots=tuple(_snap(t) for t in chunk.targets))
+
+
+def test_the_sweep_checks_chunks_itself_while_no_worker_has_begun(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = _workers(monkeypatch, {})  # the workers are still starting
+    here: list[str] = []
+    answers = run_on_workers(
+        CHUNKS, PLAN, here=lambda c: here.append(c.name) or _check(c), sleep=lambda _: None
+    )
+    assert here == ["a-0", "b-1", "c-2"]  # one at a time, in plan order
+    # each run is taken as a worker takes it (Pending, not forced), then Running, Completed
+    taken = [(StateType.PENDING, False), (StateType.RUNNING, True), (StateType.COMPLETED, True)]
+    assert all(fake.states[name] == taken for name in here)
+    snapshots, errors = collect(CHUNKS, answers, _fallback)
+    assert len(snapshots) == 5 and errors == {}
+
+
+def test_taking_stops_once_a_worker_began_and_a_run_a_worker_took_is_left_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # b-1 is a worker's from the start and Running at the first read; c-2 is taken later
+    fake = _workers(monkeypatch, {"b-1": (0, 3), "c-2": (5, 6)})
+    here: list[str] = []
+    answers = run_on_workers(
+        CHUNKS, PLAN, here=lambda c: here.append(c.name) or _check(c), sleep=lambda _: None
+    )
+    assert here == ["a-0"]
+    assert fake.states["b-1"] == fake.states["c-2"] == []  # nothing proposed was accepted
+    assert sorted(answers) == [0, 1, 2]
+
+
+def test_without_a_lane_here_every_chunk_is_left_to_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = _workers(monkeypatch, {"a-0": (2, 3), "b-1": (2, 3), "c-2": (2, 4)})
+    answers = run_on_workers(CHUNKS, PLAN, sleep=lambda _: None)
+    assert all(states == [] for states in fake.states.values())
+    assert sorted(answers) == [0, 1, 2]
+
+
+def test_a_chunk_that_fails_here_fails_only_its_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _workers(monkeypatch, {"b-1": (0, 3), "c-2": (0, 3)})
+
+    def fail(chunk: SweepChunk) -> ChunkResult:
+        raise RuntimeError("boom\ntraceback")
+
+    answers = run_on_workers(CHUNKS, PLAN, here=fail, sleep=lambda _: None)
+    assert answers[0] == "run of a-0 failed: boom"
+    assert fake.states["a-0"][-1] == (StateType.FAILED, True)
+    assert isinstance(answers[1], ChunkResult) and isinstance(answers[2], ChunkResult)
