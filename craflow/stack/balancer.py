@@ -16,10 +16,12 @@ production nginx or haproxy does this job.
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Sequence
 
+LOG = logging.getLogger("craflow.stack.balancer")
 CHUNK = 64 * 1024
 CONNECT_TIMEOUT_SECONDS = 2.0
 
@@ -77,8 +79,9 @@ class Balancer:
                 return await asyncio.wait_for(
                     asyncio.open_connection(host, port), self.connect_timeout
                 )
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError) as error:
                 self.skipped += 1
+                LOG.warning("backend %s:%s %s; next one", host, port, type(error).__name__)
         return None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -97,6 +100,8 @@ class Balancer:
                 upstream.cancel()
                 await asyncio.gather(upstream, return_exceptions=True)
                 await _close(back_writer)
+        except asyncio.CancelledError:  # close(): end quietly (asyncio logs a cancelled handler)
+            pass
         finally:
             await _close(writer)
             self._pipes.discard(task)
@@ -127,7 +132,7 @@ async def _main(args: argparse.Namespace) -> None:
     )
     await balancer.start()
     ports = ", ".join(str(port) for port in args.backend)
-    print(f"balancer on {args.host}:{balancer.port} -> ports {ports}", flush=True)
+    LOG.info("balancer on %s:%s -> ports %s", args.host, balancer.port, ports)
     loop = asyncio.get_running_loop()
     serving = asyncio.ensure_future(balancer.serve_forever())
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -135,7 +140,7 @@ async def _main(args: argparse.Namespace) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await serving
     await balancer.close()
-    print("balancer stopped", flush=True)
+    LOG.info("balancer stopped")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,7 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--backend", type=int, action="append", required=True, help="a backend port (repeat)"
     )
-    asyncio.run(_main(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    asyncio.run(_main(args))
     return 0
 
 

@@ -45,6 +45,8 @@ class _Starter:
         return stack_environment(self.settings, api=api, base=self.environ)
 
     def start(self, role: str, name: str, argv: list[str], *, api: str, url: str = "") -> None:
+        """Start one process; `url` (the API it serves) defaults to `api` for servers."""
+        url = url or (api if role == "server" else "")
         digest = environment_digest(self.settings, api=api)
         log = str(self.logs / f"{name}.log")
         template = ProcessRecord(role, name, 0, "", log, tuple(argv), url, api, digest)
@@ -97,17 +99,23 @@ def up(settings: StackSettings, *, environ: Mapping[str, str] = os.environ) -> S
     client_env = starter.env(client_url)
     _run([*PREFECT, "server", "database", "upgrade", "-y"], client_env, "database migration")
     state = StackState([client_url], settings.database, settings.work_pool, starter.records)
+    timeout = settings.startup_timeout_seconds
     try:
-        for index, (port, url) in enumerate(zip(ports, server_urls, strict=True)):
-            starter.start("server", f"server-{index}", _server_argv(host, port), api=url, url=url)
-        if balanced:
-            argv = _balancer_argv(host, client_port, ports)
-            starter.start("balancer", "balancer", argv, api=client_url, url=client_url)
+        # server-0 first: on a fresh database every server registers Prefect's block
+        # types at start-up, and two doing it at once fail on a unique constraint
+        starter.start("server", "server-0", _server_argv(host, ports[0]), api=server_urls[0])
         services = [*PREFECT, "server", "services", "start"]
         starter.start("services", "services", services, api=client_url)
         state_file.save(run_dir, state)
-        health = [*server_urls, client_url] if balanced else server_urls
-        wait_healthy(health, starter.records, settings.startup_timeout_seconds)
+        wait_healthy(server_urls[:1], starter.records, timeout)
+        for index, (port, url) in enumerate(zip(ports, server_urls, strict=True)):
+            if index:
+                starter.start("server", f"server-{index}", _server_argv(host, port), api=url)
+        if balanced:
+            argv = _balancer_argv(host, client_port, ports)
+            starter.start("balancer", "balancer", argv, api=client_url, url=client_url)
+            state_file.save(run_dir, state)
+            wait_healthy([*server_urls[1:], client_url], starter.records, timeout)
         pool = [*PREFECT, "work-pool", "create", settings.work_pool, "--type", "process"]
         _run([*pool, "--overwrite"], client_env, "work pool creation")
         automation = [sys.executable, "-m", "deployments.automations"]
