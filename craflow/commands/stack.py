@@ -14,8 +14,9 @@ def register(app: typer.Typer) -> None:
     """Add the `stack` command group to the CLI."""
     stack = typer.Typer(
         help=(
-            "Prefect on PostgreSQL and Redis with a services process, a process work pool "
-            "and workers (settings: CRAFLOW_STACK_*; see docs/production.md).\n\n"
+            "Prefect on PostgreSQL and Redis (several API servers behind a loopback "
+            "balancer) with a services process, a process work pool and workers "
+            "(settings: CRAFLOW_STACK_*; see docs/production.md).\n\n"
             "Examples:\n\n  craflow stack up --workers 2\n\n  craflow stack status\n\n"
             "  craflow stack restart server-0\n\n  craflow stack down"
         ),
@@ -105,8 +106,10 @@ def _restart(
         ),
     ] = None,
 ) -> None:
-    """Start stopped processes of the stack again with the command line, port, environment
-    and log `up` gave them (e.g. a killed API server)."""
+    """Start stopped processes again as `up` started them (command line, port, log).
+
+    E.g. an API server killed by `kill -9`. CRAFLOW_STACK_* must be as at `up`.
+    """
     import time
 
     from craflow.stack import StackError, restart
