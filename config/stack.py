@@ -1,7 +1,8 @@
 """Settings of the production-shaped Prefect stack `craflow stack up` starts (`CRAFLOW_STACK_*`).
 
-Prefect API server(s) on PostgreSQL, the background services in their own process,
-messaging through Redis (`prefect-redis`), a process work pool and its workers.
+Prefect API server(s) on PostgreSQL (several behind a loopback balancer), the background
+services in their own process, messaging through Redis (`prefect-redis`), a process work
+pool and its workers.
 """
 
 from pathlib import Path
@@ -39,13 +40,22 @@ class StackSettings(CraflowSettings):
         default="127.0.0.1", min_length=1, max_length=255, description="Address servers bind."
     )
     port: int = Field(
-        default=0, ge=0, le=65535, description="Port of the first API server; 0 picks a free one."
+        default=0,
+        ge=0,
+        le=65535,
+        description=(
+            "Port clients use: the API server's, or the balancer's when API_SERVERS > 1; "
+            "0 picks a free one."
+        ),
     )
     api_servers: int = Field(
         default=1,
         ge=1,
         le=8,
-        description="API servers (each on its own port; workers are spread over them).",
+        description=(
+            "API servers, each on its own free port; more than one are put behind a "
+            "loopback round-robin balancer that every client of the stack uses."
+        ),
     )
     workers: int = Field(default=2, ge=0, le=64, description="Process workers started.")
     worker_limit: int = Field(

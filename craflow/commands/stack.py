@@ -1,4 +1,4 @@
-"""`craflow stack up|down|status`: the production-shaped Prefect stack on this machine."""
+"""`craflow stack up|down|status|restart`: the production-shaped Prefect stack on this machine."""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,16 +14,18 @@ def register(app: typer.Typer) -> None:
     """Add the `stack` command group to the CLI."""
     stack = typer.Typer(
         help=(
-            "Prefect on PostgreSQL and Redis with a services process, a process work pool "
-            "and workers (settings: CRAFLOW_STACK_*; see docs/production.md).\n\n"
+            "Prefect on PostgreSQL and Redis (several API servers behind a loopback "
+            "balancer) with a services process, a process work pool and workers "
+            "(settings: CRAFLOW_STACK_*; see docs/production.md).\n\n"
             "Examples:\n\n  craflow stack up --workers 2\n\n  craflow stack status\n\n"
-            "  craflow stack down"
+            "  craflow stack restart server-0\n\n  craflow stack down"
         ),
         no_args_is_help=True,
     )
     stack.command("up")(_up)
     stack.command("down")(_down)
     stack.command("status")(_status)
+    stack.command("restart")(_restart)
     app.add_typer(stack, name="stack")
 
 
@@ -88,6 +90,41 @@ def _status() -> None:
         typer.echo("no stack started from this run directory")
         raise typer.Exit(1)
     typer.echo(f"API {', '.join(current.api_urls)}  database {current.database}")
-    for name, live in running.items():
-        typer.echo(f"  {name:<12} {'running' if live else 'STOPPED'}")
+    for record in current.processes:
+        serves = f"  {record.url}" if record.url else ""
+        typer.echo(
+            f"  {record.name:<12} {'running' if running[record.name] else 'STOPPED'}{serves}"
+        )
     raise typer.Exit(ExitCode.OK if all(running.values()) else 1)
+
+
+def _restart(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Processes to restart (as `status` names them); default: every stopped one."
+        ),
+    ] = None,
+) -> None:
+    """Start stopped processes again as `up` started them (command line, port, log).
+
+    E.g. an API server killed by `kill -9`. CRAFLOW_STACK_* must be as at `up`.
+    """
+    import time
+
+    from craflow.stack import StackError, restart
+
+    settings = _settings()
+    began = time.monotonic()
+    try:
+        started = restart(settings, names or [])
+    except StackError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(ExitCode.CONFIGURATION) from None
+    if not started:
+        typer.echo("every process of the stack is running: nothing to restart")
+        return
+    typer.echo(
+        f"restarted {', '.join(r.name for r in started)} in {time.monotonic() - began:.1f} s "
+        f"(logs appended: {', '.join(r.log for r in started)})"
+    )

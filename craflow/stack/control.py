@@ -8,38 +8,19 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import httpx
-
 from config.stack import StackSettings
 from craflow.stack import state as state_file
-from craflow.stack.environment import api_url, stack_environment
+from craflow.stack.environment import api_url, environment_digest, stack_environment
 from craflow.stack.preflight import StackError, check_redis, ensure_database, free_port
-from craflow.stack.state import ProcessRecord, StackState, alive, start_time
+from craflow.stack.processes import CHILDREN, reap, spawn, wait_healthy
+from craflow.stack.state import ProcessRecord, StackState, alive
 
 PREFECT = [sys.executable, "-m", "prefect"]
-# Children started by this process: kept so they are reaped (no zombies, no ResourceWarning).
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+BALANCER = [sys.executable, "-m", "craflow.stack.balancer"]
+#: the order `down` stops the roles in (clients first, servers last)
+STOP_ORDER = {"worker": 0, "services": 1, "balancer": 2, "server": 3}
 
 __all__ = ["StackError", "down", "status", "up"]
-
-
-def _spawn(
-    role: str, name: str, argv: list[str], env: Mapping[str, str], logs: Path
-) -> ProcessRecord:
-    log = logs / f"{name}.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    _CHILDREN[proc.pid] = proc
-    return ProcessRecord(role, name, proc.pid, start_time(proc.pid), str(log))
-
-
-def _reap() -> None:
-    """Collect the exit status of our own children that have ended."""
-    for pid, proc in list(_CHILDREN.items()):
-        if proc.poll() is not None:
-            del _CHILDREN[pid]
 
 
 def _run(argv: list[str], env: Mapping[str, str], what: str) -> None:
@@ -51,78 +32,101 @@ def _run(argv: list[str], env: Mapping[str, str], what: str) -> None:
         raise StackError(f"{what} failed: {tail[0]}")
 
 
-def _wait_healthy(urls: list[str], records: list[ProcessRecord], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(urls)
-    while pending:
-        _reap()
-        if any(not alive(r) for r in records):
-            dead = next(r for r in records if not alive(r))
-            raise StackError(f"{dead.name} exited during start-up; see {dead.log}")
-        try:
-            if httpx.get(f"{pending[0]}/health", timeout=2.0).status_code == 200:
-                pending.pop(0)
-                continue
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise StackError(f"the Prefect API did not answer within {timeout:.0f} s")
-        time.sleep(0.5)
+class _Starter:
+    """Starts the processes of one `up` and records each in `records`."""
+
+    def __init__(self, settings: StackSettings, environ: Mapping[str, str]) -> None:
+        self.settings = settings
+        self.environ = environ
+        self.logs = Path(settings.run_dir) / "logs"
+        self.records: list[ProcessRecord] = []
+
+    def env(self, api: str) -> dict[str, str]:
+        return stack_environment(self.settings, api=api, base=self.environ)
+
+    def start(self, role: str, name: str, argv: list[str], *, api: str, url: str = "") -> None:
+        """Start one process; `url` (the API it serves) defaults to `api` for servers."""
+        url = url or (api if role == "server" else "")
+        digest = environment_digest(self.settings, api=api)
+        log = str(self.logs / f"{name}.log")
+        template = ProcessRecord(role, name, 0, "", log, tuple(argv), url, api, digest)
+        self.records.append(spawn(template, self.env(api)))
+
+
+def _server_argv(host: str, port: int) -> list[str]:
+    return [*PREFECT, "server", "start", "--no-services", "--host", host, "--port", str(port)]
+
+
+def _balancer_argv(host: str, port: int, backends: list[int]) -> list[str]:
+    argv = [*BALANCER, "--host", host, "--port", str(port), "--backend-host", host]
+    for backend in backends:
+        argv += ["--backend", str(backend)]
+    return argv
+
+
+def _check_not_running(run_dir: Path) -> None:
+    existing = state_file.load(run_dir)
+    if existing is None:
+        return
+    live = sum(alive(r) for r in existing.processes)
+    if live == len(existing.processes) and live:
+        raise StackError(f"a stack from {run_dir} is running: `craflow stack down` first")
+    if live:
+        raise StackError(
+            f"a stack from {run_dir} is partly running ({live} of {len(existing.processes)} "
+            "processes): `craflow stack restart` starts the stopped ones, "
+            "`craflow stack down` stops it"
+        )
 
 
 def up(settings: StackSettings, *, environ: Mapping[str, str] = os.environ) -> StackState:
-    """Start the stack; StackError (nothing left running) when anything is missing."""
+    """Start the stack; StackError (nothing left running) when anything is missing.
+
+    With more than one API server a loopback balancer (`craflow.stack.balancer`) listens
+    on the clients' port and every client of the stack (services, workers, the URL
+    returned) uses it; with one server the clients use that server directly."""
     run_dir = Path(settings.run_dir)
-    existing = state_file.load(run_dir)
-    if existing is not None and any(alive(r) for r in existing.processes):
-        raise StackError(f"a stack from {run_dir} is running: `craflow stack down` first")
+    _check_not_running(run_dir)
     check_redis(settings)
     ensure_database(settings)
-    logs = run_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    ports = [settings.port or free_port(settings.host)]
-    ports += [free_port(settings.host) for _ in range(settings.api_servers - 1)]
-    urls = [api_url(settings.host, port) for port in ports]
-    envs = [stack_environment(settings, api=url, base=environ) for url in urls]
-    _run([*PREFECT, "server", "database", "upgrade", "-y"], envs[0], "database migration")
-    records: list[ProcessRecord] = []
-    state = StackState(urls, settings.database, settings.work_pool, records)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    host, balanced = settings.host, settings.api_servers > 1
+    client_port = settings.port or free_port(host)
+    ports = [free_port(host) for _ in range(settings.api_servers)] if balanced else [client_port]
+    server_urls = [api_url(host, port) for port in ports]
+    client_url = api_url(host, client_port)
+    starter = _Starter(settings, environ)
+    client_env = starter.env(client_url)
+    _run([*PREFECT, "server", "database", "upgrade", "-y"], client_env, "database migration")
+    state = StackState([client_url], settings.database, settings.work_pool, starter.records)
+    timeout = settings.startup_timeout_seconds
     try:
-        for index, (port, env) in enumerate(zip(ports, envs, strict=True)):
-            argv = [*PREFECT, "server", "start", "--no-services", "--host", settings.host]
-            records.append(
-                _spawn("server", f"server-{index}", [*argv, "--port", str(port)], env, logs)
-            )
-        records.append(
-            _spawn("services", "services", [*PREFECT, "server", "services", "start"], envs[0], logs)
-        )
+        # server-0 first: on a fresh database every server registers Prefect's block
+        # types at start-up, and two doing it at once fail on a unique constraint
+        starter.start("server", "server-0", _server_argv(host, ports[0]), api=server_urls[0])
+        services = [*PREFECT, "server", "services", "start"]
+        starter.start("services", "services", services, api=client_url)
         state_file.save(run_dir, state)
-        _wait_healthy(urls, records, settings.startup_timeout_seconds)
-        _run(
-            [
-                *PREFECT,
-                "work-pool",
-                "create",
-                settings.work_pool,
-                "--type",
-                "process",
-                "--overwrite",
-            ],
-            envs[0],
-            "work pool creation",
-        )
-        _run(
-            [sys.executable, "-m", "deployments.automations", str(settings.crash_after_seconds)],
-            envs[0],
-            "crash automation",
-        )
+        wait_healthy(server_urls[:1], starter.records, timeout)
+        for index, (port, url) in enumerate(zip(ports, server_urls, strict=True)):
+            if index:
+                starter.start("server", f"server-{index}", _server_argv(host, port), api=url)
+        if balanced:
+            argv = _balancer_argv(host, client_port, ports)
+            starter.start("balancer", "balancer", argv, api=client_url, url=client_url)
+            state_file.save(run_dir, state)
+            wait_healthy([*server_urls[1:], client_url], starter.records, timeout)
+        pool = [*PREFECT, "work-pool", "create", settings.work_pool, "--type", "process"]
+        _run([*pool, "--overwrite"], client_env, "work pool creation")
+        automation = [sys.executable, "-m", "deployments.automations"]
+        _run([*automation, str(settings.crash_after_seconds)], client_env, "crash automation")
         for index in range(settings.workers):
             argv = [*PREFECT, "worker", "start", "--pool", settings.work_pool]
             argv += ["--name", f"craflow-worker-{index}", "--limit", str(settings.worker_limit)]
-            records.append(_spawn("worker", f"worker-{index}", argv, envs[index % len(envs)], logs))
+            starter.start("worker", f"worker-{index}", argv, api=client_url)
         state_file.save(run_dir, state)
     except BaseException:
-        _stop(records, settings.stop_timeout_seconds)
+        _stop(starter.records, settings.stop_timeout_seconds)
         state_file.remove(run_dir)
         raise
     return state
@@ -132,20 +136,19 @@ def _stop(
     records: list[ProcessRecord], timeout: float, *, sleep: Callable[[float], None] = time.sleep
 ) -> list[str]:
     """SIGTERM each live recorded process group (workers first), SIGKILL what outlives `timeout`."""
-    order = {"worker": 0, "services": 1, "server": 2}
-    live = [r for r in sorted(records, key=lambda r: order.get(r.role, 3)) if alive(r)]
+    live = [r for r in sorted(records, key=lambda r: STOP_ORDER.get(r.role, 4)) if alive(r)]
     for record in live:
         os.killpg(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    _reap()
+    reap()
     while any(alive(r) for r in live) and time.monotonic() < deadline:
         sleep(0.2)
-        _reap()
+        reap()
     for record in live:
         if alive(record):
             os.killpg(record.pid, signal.SIGKILL)
     for record in live:
-        child = _CHILDREN.pop(record.pid, None)
+        child = CHILDREN.pop(record.pid, None)
         if child is not None:
             child.wait(timeout=timeout)
     return [r.name for r in live]

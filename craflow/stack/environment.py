@@ -3,6 +3,7 @@
 Setting names checked against Prefect 3.9.1 and prefect-redis 0.3.0 (see docs/production.md).
 """
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -52,3 +53,12 @@ def stack_environment(
         }
     )
     return env
+
+
+def environment_digest(settings: StackSettings, *, api: str) -> str:
+    """A digest of the stack's own variables for a process given `api`: `restart` checks
+    that the settings still produce the environment `up` gave the process (the
+    variables hold secrets, so only this digest is written to the state file)."""
+    own = stack_environment(settings, api=api, base={})
+    text = "\n".join(f"{key}={own[key]}" for key in sorted(own))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]

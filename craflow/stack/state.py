@@ -3,12 +3,19 @@
 A PID alone can be reused by an unrelated process after a reboot or a crash, so each
 record also keeps the process' start time (field 22 of /proc/PID/stat); a PID whose start
 time differs is not ours and is never signalled.
+
+Each record also keeps what `craflow stack restart` needs to start a stopped process
+again exactly as `up` did: its command line, the URL it serves (servers, balancer), the
+Prefect API URL it was given and a digest of the stack's variables in its environment
+(the environment itself holds secrets and is never written here). State files written
+before these fields existed still load; their processes cannot be restarted.
 """
 
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 STATE_FILE = "stack.json"
 
@@ -17,16 +24,20 @@ STATE_FILE = "stack.json"
 class ProcessRecord:
     """One process of the stack."""
 
-    role: str  # "server", "services" or "worker"
+    role: str  # "server", "balancer", "services" or "worker"
     name: str
     pid: int
     started: str  # /proc start time, "" where /proc is missing
     log: str
+    argv: tuple[str, ...] = ()  # the command line; () in state files of older versions
+    url: str = ""  # the API URL it serves (servers and the balancer), else ""
+    api: str = ""  # PREFECT_API_URL in its environment
+    env_digest: str = ""  # digest of the stack's variables in its environment
 
 
 @dataclass(frozen=True)
 class StackState:
-    """What `up` started and where the API answers."""
+    """What `up` started and where the API answers (the balancer's URL when there is one)."""
 
     api_urls: list[str]
     database: str
@@ -79,8 +90,25 @@ def load(run_dir: Path) -> StackState | None:
         raw = json.loads((run_dir / STATE_FILE).read_text())
     except FileNotFoundError:
         return None
-    processes = [ProcessRecord(**item) for item in raw.pop("processes", [])]
-    return StackState(**raw, processes=processes)
+    processes = [_record(item) for item in raw.pop("processes", [])]
+    known = {name: raw[name] for name in ("api_urls", "database", "work_pool")}
+    return StackState(**known, processes=processes)
+
+
+def _record(item: dict[str, Any]) -> ProcessRecord:
+    """One record; fields unknown to this version are ignored, missing ones take defaults."""
+    fields = {
+        key: value for key, value in item.items() if key in ProcessRecord.__dataclass_fields__
+    }
+    if "argv" in fields:
+        fields["argv"] = tuple(str(arg) for arg in fields["argv"])
+    return ProcessRecord(**fields)
+
+
+def replace_record(state: StackState, record: ProcessRecord) -> StackState:
+    """`state` with the process of the same name replaced by `record` (after a restart)."""
+    processes = [record if p.name == record.name else p for p in state.processes]
+    return StackState(state.api_urls, state.database, state.work_pool, processes)
 
 
 def remove(run_dir: Path) -> None:
