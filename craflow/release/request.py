@@ -40,9 +40,12 @@ def _to_uri(value: Location) -> str:
     return value.uri
 
 
-#: an archive root, parsed once from `s3://bucket/prefix`, `file:///dir` or a path
+#: an archive root, parsed once from `s3://bucket/prefix`, `file:///dir` or a path; a
+#: string in the flows' parameter schema (what events, the UI and run_deployment pass)
 ArchiveTarget = Annotated[
-    S3Location | FileLocation, BeforeValidator(_to_location), PlainSerializer(_to_uri)
+    S3Location | FileLocation,
+    BeforeValidator(_to_location, json_schema_input_type=str),
+    PlainSerializer(_to_uri),
 ]
 
 

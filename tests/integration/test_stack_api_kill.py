@@ -57,8 +57,7 @@ def slow_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
 
 def _client_env(sandbox: RunningSandbox, s3: LocalS3, bucket: str) -> dict[str, str]:
     """The environment `up` builds the stack's on: the worker's flow runs reach the sandbox,
-    S3 and the budget's Redis. The archive root is the configured default: a string
-    `export` parameter fails the deployment's parameter schema (it is an object there)."""
+    S3 and the budget's Redis; the archive root is the configured default."""
     return {
         **os.environ,
         **boto3_session_env(s3),

@@ -157,3 +157,17 @@ def test_the_python_trigger_is_the_prefect_yaml_trigger() -> None:
     assert built.parameters == from_yaml["parameters"]
     assert built.posture == "Reactive"
     assert built.threshold == 1
+
+
+def test_an_event_with_an_archive_root_passes_the_deployments_parameter_schema() -> None:
+    """Prefect validates a deployment run's parameters against the flow's schema before
+    the run exists: the archive root an event (or the UI) passes is a string there."""
+    from prefect.utilities.callables import parameter_schema
+    from prefect.utilities.schema_tools import validate
+
+    release = pytest.importorskip("flows.release").release_flow
+    schema = parameter_schema(release.fn).model_dump()
+    rendered = _render({"version": "1.1.0", "sbom": "x", "export": "s3://evidence/craflow"})
+    validate(rendered, schema, raise_on_error=True)
+    request = ReleaseRequest.model_validate(rendered["request"])
+    assert request.export is not None and request.export.uri == "s3://evidence/craflow"
