@@ -3,8 +3,10 @@
 For each scan duration (default 2, 8, 40, 120 s) it starts a sandbox whose scans take
 that long (`--scan-seconds`), uploads a small SBOM, triggers a scan and waits for it with
 the project's one poll primitive (`craflow.api.polling.ScanPoller`), `--runs` times. The
-first run has no history (steady pace); later runs use the durations learned by the
-earlier ones (kept in a temporary state directory). It prints per duration and run:
+first run has no history (the immediate read, then the steady pace); later runs use the
+durations learned by the earlier ones (kept in a temporary state directory), their scope
+known up front from the ingest answer's component count (no immediate read). It prints
+per duration and run:
 
     latency = when craflow knew - when the scan finished (at most trigger sent + duration,
               so this is an upper bound),
@@ -55,7 +57,7 @@ def measure(duration: float, runs: int, state: Path) -> list[tuple[float, float,
             product = client.find_or_create_product("poll-bench", name="poll-bench")
             for run in range(runs):
                 version = client.create_version(product.id, f"1.{run}.0")
-                client.ingest_sbom(
+                ingested = client.ingest_sbom(
                     version.id, _bom(work / f"{run}.json", str(run)), auto_scan=False
                 )
                 time.sleep(1.5)  # the write bucket is free: the trigger is sent at once
@@ -66,6 +68,8 @@ def measure(duration: float, runs: int, state: Path) -> list[tuple[float, float,
                     PollSchedule(initial=0.5, cap=2.0, deadline=duration * 3 + 60),
                     clock=time.monotonic,
                     sleep=time.sleep,
+                    version_id=version.id,
+                    component_count=ingested.sbom.component_count,
                 )
                 waited = time.monotonic() - started
                 latency = waited - duration

@@ -63,7 +63,7 @@ def scan(run: ReleaseRun, ctx: ReleaseContext) -> ReleaseOutcome | None:
     upload = with_retries(upload_sbom_once, s)(version.id, sbom.path, sbom.sha256)
     run.sbom_id, run.uploaded = upload.sbom_id, upload.uploaded
     tell(story.sbom_upload(upload.uploaded, sbom.sha256, upload.sbom_id))
-    with_retries(ensure_scan, s)(version.id, upload.scan_started)
+    state = with_retries(ensure_scan, s)(version.id, upload.scan_started)
     schedule = PollSchedule(
         s.poll_initial_seconds,
         max(s.poll_cap_seconds, s.poll_initial_seconds),
@@ -71,7 +71,13 @@ def scan(run: ReleaseRun, ctx: ReleaseContext) -> ReleaseOutcome | None:
         s.poll_jitter,
         s.poll_deadline_seconds,
     )
-    waited = with_retries(wait_for_scan, s)(version.id, schedule, run.key("scan-progress"))
+    waited = with_retries(wait_for_scan, s)(
+        version.id,
+        schedule,
+        run.key("scan-progress"),
+        scan_state=state,
+        component_count=sbom.component_count or None,
+    )
     run.status = waited.status
     tell(story.scan_waited(waited.elapsed_seconds, waited.polls, waited.scan_state, waited.done))
     if not waited.done:

@@ -75,20 +75,29 @@ def wait_for_scan(
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    scan_state: str | None = None,
+    component_count: int | None = None,
 ) -> ScanWait:
     """Poll CRA status until the scan state is final or *schedule*'s deadline passes.
 
     A deadline reached is not an error: the result says `done=False` and the
     release is pending. *progress_key* names a progress artifact updated each poll.
+    *scan_state* is what `ensure_scan` left: a scan under way (pending, running) lets
+    the poller know its scope before the first read (the version's last wait, or the
+    SBOM's *component_count*) and skip the immediate read; any other state, or None,
+    keeps it (the scan may already be final).
     """
     client = current_client()
     reporter = _progress_reporter(progress_key, schedule.deadline) if progress_key else None
+    under_way = (scan_state or "").lower() in ACTIVE_SCAN_STATES
     result = scan_poller(PollSettings(), client).wait(
         lambda: client.get_cra_status(version_id),
         schedule,
         clock=clock,
         sleep=sleep,
         on_poll=reporter,
+        version_id=version_id if under_way else None,
+        component_count=component_count if under_way else None,
     )
     return ScanWait(
         status=result.value, done=result.done, polls=result.polls, elapsed_seconds=result.elapsed

@@ -21,7 +21,7 @@ from config.api import PollSettings
 from config.sweep import SweepSettings
 from craflow.api.errors import CraEvidenceError, NotFoundError
 from craflow.api.models import Sbom, Vulnerability
-from craflow.api.polling import PollSchedule, scan_poller
+from craflow.api.polling import TERMINAL_SCAN_STATES, PollSchedule, scan_poller
 from craflow.evidence import open_archive
 from craflow.evidence.uri import Location
 from craflow.incident import KevHit, ReleasedVersion
@@ -122,11 +122,14 @@ def check_version(
     if trigger.status == "disabled":
         raise VersionCheckError(f"scanning is disabled for {target.version}")
     interval = settings.poll_interval_seconds
+    started = trigger.status.lower() not in TERMINAL_SCAN_STATES
     waited = scan_poller(PollSettings(), client).wait(
         lambda: client.get_cra_status(target.version_id),
         PollSchedule(interval, interval, jitter=0.0, deadline=settings.poll_timeout_seconds),
         clock=clock,
         sleep=sleep,
+        # a scan just started: last night's wait on this version knows its scope up front
+        version_id=target.version_id if started else None,
     )
     status = waited.value
     if not waited.done:

@@ -1,4 +1,4 @@
-"""The project's one poll primitive, the scan states, and learned scan durations.
+"""The project's one poll primitive, the scan states, and polls near learned scan ends.
 
 `poll_until(fetch, is_done, schedule, ...)` calls `fetch` until `is_done` or the
 schedule's deadline (a deadline reached is a result, `done=False`, never an error; it
@@ -7,49 +7,61 @@ never sleeps past it). Between polls it waits `next_delay(elapsed, schedule, exp
 - with no expectation: `schedule.initial`, growing by `multiplier` up to `schedule.cap`
   (`ScanPoller` waits 2-4 s first, a random phase, then the steady 2 s: a finish is
   noticed 1 s after it on median at 0.5 polls/s, plus the first, immediate poll);
-- with an `Expected` end learned from earlier scans (`ScanHistory`): the polls of
-  `poll_plan(expected, steady)`, capped by the budget of one read per steady period. Up
-  to the latest expected end at most `floor(latest / steady)` reads, the first, immediate
-  one included, but at least one poll at the latest expected end (a 2 s scan: only it).
-  The last polls are dense (`Expected.dense_seconds` apart, or as far apart as the budget
-  needs) and the last one is at the latest expected end; spare budget goes on a few polls
-  on the way, for a scan much faster than usual. When the budget allows one poll only and
-  the window is over 1 s wide, one more poll probes its middle: whatever it sees halves
-  the window the next scan learns (bisection across runs). After the window: waits
-  growing with the lateness back to the steady pace, and the n-th poll after the first
-  is never planned before n steady periods (except a lone poll at the latest expected
-  end, or the probe and that poll): otherwise the polls after the first, per second
-  waited, stay within the budget. So a scan that ends as expected is noticed within a
-  fraction of a second.
+- with an `Expected` end learned from earlier scans (`ScanHistory`, in
+  `craflow.api.scan_history`): the polls of `poll_plan(expected, steady, immediate)`,
+  capped by the budget of one read per steady period. Up to the latest expected end at
+  most `floor(latest / steady)` reads, the first, immediate one included if there is one,
+  but at least one poll at the latest expected end. The last polls are dense
+  (`Expected.dense_seconds` apart, or as far apart as the budget needs) and the last one
+  is at the latest expected end; spare budget goes on a few polls on the way, for a scan
+  much faster than usual. When the budget allows one poll only and the window is over
+  1 s wide, one more poll probes its middle: whatever it sees halves the window the next
+  scan learns (bisection across runs). After the window: waits growing with the lateness
+  back to the steady pace, and the n-th planned poll is never before n steady periods
+  (except a lone poll at the latest expected end, or the probe and that poll): otherwise
+  the planned polls per second waited stay within the budget. So a scan that ends as
+  expected is noticed within a fraction of a second.
 
-`ScanHistory` keeps, per scope (API URL + component-count class), what the recent scans
-told: each ended after its last poll that saw it not done and by the first that saw it
-done, an interval (after, by] in seconds since the wait began (a scan done at the
-immediate poll tells nothing). If the last eight intervals overlap (within a slack of
-max(0.1 s, 1 %) for jitter), durations look stable and the next end is expected in their
-intersection; otherwise from the smallest to the largest "by". The latest expected end
-gets the slack on top. One interval is enough. Plain numbers (files written before
-intervals) read as that duration ± max(0.5 s, 5 %). The file is small JSON under the
-state directory (`PollSettings.directory()`: `CRAFLOW_STATE_DIR`, default the user's
-cache directory), written atomically; an unreadable file is an empty history, unreadable
-entries are skipped.
+Where the expectation comes from (`ScanPoller.wait`): the scope (API URL + SBOM size
+class) names the history. Known before the first read (from `component_count`, or else
+the scope this `version_id`'s previous wait found) and with history for it, the wait has
+**no immediate poll**: its first read is the plan's first point (`poll_until(...,
+expected=)`), so a learned 2 s scan costs one read, not two. Otherwise the first read
+comes at once, names the scope, and the learned plan (or the steady pace) follows. The
+first read always tells the real scope: a version's is remembered for its next wait (a
+wait whose up-front scope turns out wrong keeps its plan). What a scan told is recorded
+as the interval (after, by] (`ScanHistory`); a scan done at a delayed first read ended in
+(0, by].
 """
 
-import json
 import math
-import os
 import random
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Generic, TypeVar
 
 from config.api import PollSettings
 from craflow import interrupts
 from craflow.api.models import CraStatus
+from craflow.api.scan_history import Expected, ScanHistory, expected_end
+
+__all__ = [
+    "ACTIVE_SCAN_STATES",
+    "TERMINAL_SCAN_STATES",
+    "Expected",
+    "PollResult",
+    "PollSchedule",
+    "ScanHistory",
+    "ScanPoller",
+    "expected_end",
+    "next_delay",
+    "poll_plan",
+    "poll_until",
+    "scan_finished",
+    "scan_poller",
+    "size_class",
+]
 
 T = TypeVar("T")
 
@@ -58,15 +70,8 @@ TERMINAL_SCAN_STATES = frozenset({"completed", "failed", "disabled"})
 #: scan states that mean a scan is under way
 ACTIVE_SCAN_STATES = frozenset({"pending", "running"})
 
-_HISTORY_FILE = "scan-durations.json"
 _REAL_SLEEPS: tuple[Callable[[float], None], ...] = (time.sleep, interrupts.sleep)
-_KEEP = 20  # intervals kept per scope
-_RECENT = 8  # the expected end is derived from this many of the latest intervals
 _LEAD_SECONDS = 0.3  # start dense polling this much before the earliest expected end
-_POINT_SECONDS = 0.5  # a plain number (old files) is that duration +- this
-_POINT_FRACTION = 0.05  # ... or this fraction of it, whichever is wider
-_SLACK_SECONDS = 0.1  # jitter between scans of a stable duration: intervals this close
-_SLACK_FRACTION = 0.01  # ... (or this fraction) overlap; the latest end gets this much more
 _PROBE_SECONDS = 1.0  # a window this wide with a budget of one poll: probe its middle too
 _COLD_PHASE = 1.0  # without history: the first wait is 1-2 steady periods (random phase)
 _APPROACH_STEADIES = 4.0  # further than this many steady periods from the window: approach
@@ -101,15 +106,6 @@ class PollSchedule:
 
 
 @dataclass(frozen=True)
-class Expected:
-    """When a scan is expected to end: between `earliest` and `latest` seconds."""
-
-    earliest: float
-    latest: float
-    dense_seconds: float = 0.4
-
-
-@dataclass(frozen=True)
 class PollResult(Generic[T]):
     """The last value seen, whether it was done, how many polls and how long it took."""
 
@@ -120,20 +116,21 @@ class PollResult(Generic[T]):
     pending_at: float | None = None  # elapsed at the last poll that was not done
 
 
-def poll_plan(expected: Expected, steady: float) -> Iterator[float]:
-    """When to poll after the first, immediate poll (seconds since it), endless, rising.
+def poll_plan(expected: Expected, steady: float, immediate: bool = True) -> Iterator[float]:
+    """When to poll (seconds since the wait began), endless, rising; after the first,
+    *immediate* poll, or all the reads of a wait without one.
 
-    Up to `expected.latest`: at most `max(1, floor(latest / steady) - 1)` polls (with the
-    immediate one, one read per steady period), the last ones dense and the last at
-    `latest`; spare ones on the way. A budget of one poll with a window wider than
+    Up to `expected.latest`: at most `max(1, floor(latest / steady))` reads, the
+    immediate one included (one read per steady period), the last ones dense and the last
+    at `latest`; spare ones on the way. A budget of one poll with a window wider than
     `_PROBE_SECONDS` gets a second: a probe midway between `earliest` and `latest`, so
     the next scan learns a window half as wide. After it: waits growing with the lateness
-    to `steady`. The n-th poll is never before n steady periods, except a lone first one
-    (or the probe and the poll at `latest`).
+    to `steady`. The n-th planned poll is never before n steady periods, except a lone
+    first one (or the probe and the poll at `latest`).
     """
     latest = expected.latest
     start = max(0.0, expected.earliest - _LEAD_SECONDS)
-    budget = max(1, math.floor(latest / steady) - 1)
+    budget = max(1, math.floor(latest / steady) - (1 if immediate else 0))
     probe = (expected.earliest + latest) / 2.0
     if budget == 1 and latest - expected.earliest > _PROBE_SECONDS and probe > _TOLERANCE:
         # a short scan whose window is still wide: one extra poll bisects it across runs
@@ -175,11 +172,14 @@ def _late_polls(expected: Expected, steady: float, planned: int, last: float) ->
         yield last
 
 
-def next_delay(elapsed: float, steady: float, expected: Expected | None) -> float:
-    """The wait after a poll at *elapsed* seconds: steady, or up to `poll_plan`'s next."""
+def next_delay(
+    elapsed: float, steady: float, expected: Expected | None, immediate: bool = True
+) -> float:
+    """The wait after a poll at *elapsed* seconds (or, without an *immediate* poll, from
+    the start at 0): steady, or up to `poll_plan`'s next."""
     if expected is None:
         return steady
-    for at in poll_plan(expected, steady):
+    for at in poll_plan(expected, steady, immediate):
         if at > elapsed + _TOLERANCE:
             return at - elapsed
     raise AssertionError("poll_plan is endless")  # pragma: no cover
@@ -195,33 +195,41 @@ def poll_until(
     rand: Callable[[], float] = random.random,
     on_poll: Callable[[T, float], None] | None = None,
     expect: Callable[[T], Expected | None] | None = None,
+    expected: Expected | None = None,
 ) -> PollResult[T]:
     """Call *fetch* until *is_done* or the deadline; *on_poll(value, elapsed)* after each.
 
-    *expect(first value)* may name when it is expected to be done: then the waits follow
-    `next_delay`; otherwise `schedule.delays()`.
+    The first call comes at once, and *expect(first value)* may name when it is expected
+    to be done: then the waits follow `next_delay`; otherwise `schedule.delays()`. An
+    *expected* end known before the first call: no immediate call, every call at a point
+    of `poll_plan(expected, cap, immediate=False)` (*expect* is still told the first
+    value; what it names is ignored).
     """
     start = clock()
     delays = schedule.delays(rand)
+    immediate = expected is None
     polls = 0
-    expected: Expected | None = None
     pending_at: float | None = None
+    if expected is not None:
+        sleep(min(next_delay(0.0, schedule.cap, expected, immediate=False), schedule.deadline))
     while True:
         value = fetch()
         polls += 1
         elapsed = clock() - start
         if on_poll is not None:
             on_poll(value, elapsed)
+        if polls == 1 and expect is not None:
+            named = expect(value)
+            expected = named if immediate else expected
         if is_done(value):
             return PollResult(value, True, polls, elapsed, pending_at)
         remaining = schedule.deadline - elapsed
         if remaining <= 0:
             return PollResult(value, False, polls, elapsed, pending_at)
-        if polls == 1 and expect is not None:
-            expected = expect(value)
         pending_at = elapsed
-        steady = next(delays)
-        wait = steady if expected is None else next_delay(elapsed, schedule.cap, expected)
+        wait = next(delays)
+        if expected is not None:
+            wait = next_delay(elapsed, schedule.cap, expected, immediate)
         sleep(min(wait, remaining))
 
 
@@ -230,102 +238,6 @@ def size_class(component_count: int | None) -> str:
     if not component_count or component_count <= 0:
         return "any"
     return f"c{4 ** math.floor(math.log(component_count, 4))}"
-
-
-Span = tuple[float, float]  # a scan ended after the first and by the second (seconds)
-
-
-def _slack(seconds: float) -> float:
-    return max(_SLACK_SECONDS, _SLACK_FRACTION * seconds)
-
-
-def _span(item: object) -> Span | None:
-    """An entry of the history file as an interval, or None if it is not one.
-
-    `[after, by]` as written; a plain number (files from before intervals, which kept one
-    estimate per scan) as that duration +- max(0.5 s, 5 %).
-    """
-    if isinstance(item, int | float) and not isinstance(item, bool):
-        if not 0 < item < 86400:
-            return None
-        margin = max(_POINT_SECONDS, _POINT_FRACTION * item)
-        return (max(0.0, item - margin), item + margin)
-    if not isinstance(item, list) or len(item) != 2:
-        return None
-    after, by = item
-    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in item)
-    if not numbers or not 0 <= after <= by < 86400 or by <= 0:
-        return None
-    return (float(after), float(by))
-
-
-def expected_end(spans: list[Span]) -> Expected | None:
-    """When the next scan is expected to end, from what the recent ones told (or None).
-
-    Overlapping intervals (within the slack): the end lies in their intersection if
-    durations are stable. Otherwise durations vary: from the smallest to the largest
-    "by" (each recent scan ended by its own). The latest end gets the slack for jitter.
-    """
-    recent = spans[-_RECENT:]
-    if not recent:
-        return None
-    after = max(span[0] for span in recent)
-    by = min(span[1] for span in recent)
-    if after <= by + _slack(by):
-        earliest, latest = min(after, by), max(after, by)
-    else:
-        earliest, latest = by, max(span[1] for span in recent)
-    return Expected(earliest=earliest, latest=latest + _slack(latest))
-
-
-class ScanHistory:
-    """What recent scans told of their end, per scope, in a small JSON file (atomic writes)."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / _HISTORY_FILE
-
-    def _load(self) -> dict[str, list[Span]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        history: dict[str, list[Span]] = {}
-        for scope, items in data.items():
-            if isinstance(items, list):
-                spans = [_span(item) for item in items]
-                history[str(scope)] = [span for span in spans if span is not None]
-        return history
-
-    def spans(self, scope: str) -> list[Span]:
-        """The intervals kept for *scope*, oldest first."""
-        with self._lock:
-            return self._load().get(scope, [])
-
-    def expected(self, scope: str) -> Expected | None:
-        """The expected end of the next scan in *scope*, or None without history."""
-        return expected_end(self.spans(scope))
-
-    def record(self, scope: str, after: float, by: float) -> None:
-        """Remember that a scan in *scope* ended after *after* and by *by* seconds (the last
-        poll that saw it not done, the first that saw it done); best effort, never raises."""
-        span = _span([round(after, 3), round(by, 3)])
-        if span is None:
-            return
-        with self._lock:
-            data = self._load()
-            data[scope] = [*data.get(scope, []), span][-_KEEP:]
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".scan-durations-")
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle)
-                os.replace(tmp, self.path)
-            except OSError:
-                return
 
 
 def scan_finished(status: CraStatus) -> bool:
@@ -343,7 +255,20 @@ class ScanPoller:
 
     def scope(self, status: CraStatus) -> str:
         count = status.sbom.component_count if status.sbom is not None else None
-        return f"{self.api_base}|{size_class(count)}"
+        return self.scope_of_size(count)
+
+    def scope_of_size(self, component_count: int | None) -> str:
+        return f"{self.api_base}|{size_class(component_count)}"
+
+    def known_scope(
+        self, history: ScanHistory, version_id: str | None, component_count: int | None
+    ) -> str | None:
+        """The scope known before the first read: from the component count, or else the
+        one *version_id*'s previous wait found on this server; None if neither."""
+        if component_count is not None:
+            return self.scope_of_size(component_count)
+        found = None if version_id is None else history.scope_of(version_id)
+        return found if found is not None and found.startswith(f"{self.api_base}|") else None
 
     def wait(
         self,
@@ -355,8 +280,16 @@ class ScanPoller:
         on_poll: Callable[[CraStatus, float], None] | None = None,
         rand: Callable[[], float] = random.random,
         learn_in_virtual_time: bool = False,
+        version_id: str | None = None,
+        component_count: int | None = None,
     ) -> PollResult[CraStatus]:
         """Poll *fetch* until the scan is final or *schedule*'s deadline; learn when it ended.
+
+        For a scan just started: *component_count* (its SBOM's) or *version_id* (whose
+        previous wait found the scope) name the scope before the first read; with history
+        for it, there is no immediate read. Do not pass them for a scan that may already be
+        final (its first read would wait for the plan). The first read tells the real
+        scope, remembered for *version_id*.
 
         Only real time reads or teaches the history: with an injected *sleep* (virtual
         time in tests) it is left alone, unless *learn_in_virtual_time* (tests that
@@ -373,6 +306,8 @@ class ScanPoller:
         paced = replace(
             schedule, initial=steady, cap=steady, multiplier=1.0, jitter=0.0, phase=phase
         )
+        known = None if history is None else self.known_scope(history, version_id, component_count)
+        upfront = None if history is None or known is None else history.expected(known)
         scopes: list[str] = []
 
         def expect(status: CraStatus) -> Expected | None:
@@ -388,12 +323,30 @@ class ScanPoller:
             rand=rand,
             on_poll=on_poll,
             expect=expect,
+            expected=upfront,
         )
-        completed = (result.value.scan_state or "").lower() == "completed"
-        pending_at = result.pending_at  # None: done at the immediate poll, before the wait
-        if history is not None and result.done and completed and scopes and pending_at is not None:
-            history.record(scopes[0], pending_at, result.elapsed)
+        if history is not None and scopes:
+            self._learn(history, result, scopes[0], upfront is not None, version_id)
         return result
+
+    def _learn(
+        self,
+        history: ScanHistory,
+        result: PollResult[CraStatus],
+        scope: str,
+        delayed_first: bool,
+        version_id: str | None,
+    ) -> None:
+        """Record what the wait told: the version's scope, and the interval the scan
+        ended in: (last read not done, first read done], or (0, first read] when that
+        was the first read of a wait without an immediate one (done at an immediate
+        read: nothing)."""
+        if version_id is not None:
+            history.remember(version_id, scope)
+        completed = (result.value.scan_state or "").lower() == "completed"
+        after = result.pending_at if result.pending_at is not None or not delayed_first else 0.0
+        if result.done and completed and after is not None:
+            history.record(scope, after, result.elapsed)
 
 
 def scan_poller(settings: PollSettings, client: object) -> ScanPoller:

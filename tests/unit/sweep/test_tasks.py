@@ -18,6 +18,7 @@ from craflow.api.models import (
     VulnerabilitySummary,
 )
 from craflow.sweep import VersionTarget
+from tasks import sweep as tasks_sweep
 from tasks.sweep import VersionCheckError, check_version, describe_failure, select_targets
 
 TARGET = VersionTarget(
@@ -139,3 +140,27 @@ def test_select_targets_keeps_chosen_products_and_states_and_isolates_listing_fa
 def test_describe_failure_is_one_line() -> None:
     assert describe_failure(RuntimeError("first\nsecond")) == "first"
     assert describe_failure(RuntimeError("")) == "RuntimeError"
+
+
+@pytest.mark.parametrize(("trigger", "upfront"), [("pending", "v1"), ("completed", None)])
+def test_check_version_names_the_version_for_a_scan_just_started(
+    monkeypatch: pytest.MonkeyPatch, trigger: str, upfront: str | None
+) -> None:
+    """The second night knows the version's scope before the first read."""
+    seen: dict[str, object] = {}
+    real = tasks_sweep.scan_poller
+
+    def recording(settings: Any, client: Any) -> Any:
+        poller = real(settings, client)
+        wait = poller.wait
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            seen.update(kwargs)
+            return wait(*args, **kwargs)
+
+        poller.wait = recorded  # type: ignore[method-assign]
+        return poller
+
+    monkeypatch.setattr(tasks_sweep, "scan_poller", recording)
+    _check(FakeClient(["completed"], trigger=trigger), FakeClock(), poll_interval_seconds=2.0)
+    assert seen["version_id"] == upfront

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect.states import Completed, Failed
@@ -15,7 +16,7 @@ from craflow.api import (
     ServerError,
 )
 from craflow.release.errors import ReleaseInputError
-from craflow.release.polling import PollSchedule
+from craflow.release.polling import PollResult, PollSchedule
 from tasks.artifacts import artifact_key
 from tasks.client import current_client, register_client, resolve_api_settings
 from tasks.products import find_previous_release
@@ -213,3 +214,30 @@ def test_api_key_from_the_secret_block(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolved.api_key is not None
     assert resolved.api_key.get_secret_value() == "cra_block5678"
     assert "cra_block5678" not in repr(resolved)
+
+
+class _RecordingPoller:
+    """Stands in for `ScanPoller`: one read, and the keyword arguments it was given."""
+
+    def __init__(self) -> None:
+        self.kwargs: dict[str, object] = {}
+
+    def wait(self, fetch: Any, schedule: PollSchedule, **kwargs: object) -> PollResult[CraStatus]:
+        self.kwargs = kwargs
+        return PollResult(fetch(), True, 1, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("state", "upfront"),
+    [("pending", True), ("RUNNING", True), ("completed", False), (None, False)],
+)
+def test_wait_for_scan_names_the_scope_up_front_only_for_a_scan_under_way(
+    fake_client: FakeClient, monkeypatch: pytest.MonkeyPatch, state: str | None, upfront: bool
+) -> None:
+    """An already final scan keeps the immediate read (no wait for a plan)."""
+    poller = _RecordingPoller()
+    monkeypatch.setattr("tasks.scan.scan_poller", lambda settings, client: poller)
+    fake_client.statuses = [CraStatus(scan_state="completed")]
+    wait_for_scan.fn("v1", PollSchedule(), None, scan_state=state, component_count=40)
+    expected = ("v1", 40) if upfront else (None, None)
+    assert (poller.kwargs["version_id"], poller.kwargs["component_count"]) == expected
