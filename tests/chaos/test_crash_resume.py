@@ -20,7 +20,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from craflow.evidence import verify_run
@@ -28,6 +27,7 @@ from craflow.sandbox.runner import RunningSandbox, start_sandbox
 from craflow.sandbox.s3 import LocalS3, boto3_session_env
 from tests.chaos.proxy import Fault, FaultPlan, FaultProxy, fault_proxy
 from tests.chaos.run_suite import FAST_ENV
+from tests.fixtures.sandbox import release_facts
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -109,25 +109,6 @@ def _rerun(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     return outcome
 
 
-def _server_facts(sandbox: RunningSandbox, product: str) -> tuple[int, int, int]:
-    """(SBOMs on the version, sbom.ingested events, promotions to released)."""
-    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
-    with httpx.Client(base_url=sandbox.url, headers=headers, timeout=30) as http:
-        audit = http.get("/_sandbox/audit", params={"product": product}).json()
-        versions = [e for e in audit if e["event"] == "version.created"]
-        assert len(versions) == 1, audit
-        sboms = http.get(f"/api/v1/versions/{versions[0]['version_id']}/sboms").json()["total"]
-    ingested = sum(1 for e in audit if e["event"] == "sbom.ingested")
-    promoted = sum(
-        1
-        for e in audit
-        if e["event"] == "release_state.changed"
-        and e["details"].get("to") == "released"
-        and not e["details"].get("noop")
-    )
-    return sboms, ingested, promoted
-
-
 def _assert_clean_bucket(s3: Any, bucket: str) -> None:
     uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
     assert uploads == [], f"incomplete multipart uploads left: {uploads}"
@@ -161,11 +142,11 @@ def test_killed_during_the_upload_then_rerun_uploads_once(
             stderr=subprocess.PIPE,
         )  # fmt: skip
         _kill_when_held(process, proxy)
-    assert _server_facts(crash_sandbox, product)[:2] == (1, 1)  # it was stored before the kill
+    assert release_facts(crash_sandbox, product)[:2] == (1, 1)  # it was stored before the kill
     outcome = _rerun(_command(product, sbom, export),
                      _env(crash_sandbox.url, s3_env, crash_sandbox.api_key))  # fmt: skip
     assert outcome["uploaded"] is False  # found by content hash, not sent again
-    assert _server_facts(crash_sandbox, product) == (1, 1, 1)
+    assert release_facts(crash_sandbox, product) == (1, 1, 1)
     assert verify_run(outcome["archive_uri"], s3_client=s3_client).ok
     _assert_clean_bucket(s3_client, s3_bucket)
 
@@ -197,6 +178,6 @@ def test_killed_during_the_export_then_rerun_leaves_no_partial_object(
     outcome = _rerun(_command(product, sbom, export),
                      _env(crash_sandbox.url, boto3_session_env(local_s3),
                           crash_sandbox.api_key))  # fmt: skip
-    assert _server_facts(crash_sandbox, product) == (1, 1, 1)
+    assert release_facts(crash_sandbox, product) == (1, 1, 1)
     assert verify_run(outcome["archive_uri"], s3_client=s3_client).ok
     _assert_clean_bucket(s3_client, s3_bucket)

@@ -37,9 +37,9 @@ from tests.chaos.test_crash_resume import (
     _command,
     _env,
     _rerun,
-    _server_facts,
     crash_sandbox,
 )
+from tests.fixtures.sandbox import release_facts
 from tests.integration.evidence.conftest import silent_endpoint
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -162,7 +162,7 @@ def test_a_signal_mid_release_ends_it_and_a_rerun_completes_once(
     outcome = _rerun(_command(product, sbom, export),
                      _env(crash_sandbox.url, s3_env, crash_sandbox.api_key))  # fmt: skip
     assert outcome["uploaded"] is False  # the SBOM stored before the signal is found again
-    assert _server_facts(crash_sandbox, product) == (1, 1, 1)  # one SBOM, one promotion
+    assert release_facts(crash_sandbox, product) == (1, 1, 1)  # one SBOM, one promotion
     assert verify_run(outcome["archive_uri"], s3_client=s3_client).ok
     _assert_clean_bucket(s3_client, s3_bucket)  # no partial object, no open upload
 

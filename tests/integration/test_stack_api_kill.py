@@ -34,6 +34,7 @@ from craflow.stack import StackState, down, restart, up
 from craflow.stack.environment import stack_environment
 from craflow.stack.preflight import drop_database
 from craflow.stack.state import alive
+from tests.fixtures.sandbox import release_facts
 from tests.integration.release.helpers import write_bom
 from tests.integration.services import REDIS_TEST_DB, need_postgres_and_redis
 
@@ -132,26 +133,6 @@ def _rerun(requests: list[dict[str, str]], states: list[str]) -> list[str]:
     return final
 
 
-def _release_facts(sandbox: RunningSandbox, product: str) -> tuple[int, int, int]:
-    """(SBOMs on the version, sbom.ingested events, promotions to released)."""
-    import httpx
-
-    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
-    with httpx.Client(base_url=sandbox.url, headers=headers, timeout=30) as http:
-        audit = http.get("/_sandbox/audit", params={"product": product}).json()
-        (version,) = [e for e in audit if e["event"] == "version.created"]
-        sboms = http.get(f"/api/v1/versions/{version['version_id']}/sboms").json()["total"]
-    ingested = sum(1 for e in audit if e["event"] == "sbom.ingested")
-    promoted = sum(
-        1
-        for e in audit
-        if e["event"] == "release_state.changed"
-        and e["details"].get("to") == "released"
-        and not e["details"].get("noop")
-    )
-    return sboms, ingested, promoted
-
-
 def _archive_facts(s3: Any, bucket: str) -> tuple[Counter[str], Counter[str], int]:
     """(run folders per product/version, object versions per key, delete markers)."""
     listing = s3.list_object_versions(Bucket=bucket)
@@ -240,7 +221,7 @@ def test_a_killed_api_server_costs_no_run_and_repeats_nothing(
         print(f"\nat the kill {at_kill}, then {states} -> {final}; balancer skips {skipped}")
         assert final == ["COMPLETED"] * RUNS, (states, final)
         for request in requests:
-            assert _release_facts(slow_sandbox, request["product"]) == (1, 1, 1), request
+            assert release_facts(slow_sandbox, request["product"]) == (1, 1, 1), request
         folders, versions, markers = _archive_facts(s3_client, bucket)
         expected = {f"{r['product']}/{r['version']}" for r in requests}
         assert set(folders) == expected and set(folders.values()) == {1}, folders
