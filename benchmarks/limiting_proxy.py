@@ -6,7 +6,7 @@ the sweep's threads, the sandbox and Prefect's client all sharing one interprete
 the limiter stamped requests late by tens of milliseconds under load, which a limiter
 without burst turns into 429s no client can avoid. So the proxy runs here, alone:
 
-    python benchmarks/limiting_proxy.py KIND READ_PER_MINUTE WRITE_PER_MINUTE [UPSTREAM]
+    python benchmarks/limiting_proxy.py KIND READ_PER_MINUTE WRITE_PER_MINUTE [UPSTREAM] [--port P]
 
 It prints its URL on the first line, forwards to UPSTREAM what the per-bucket limiters
 (tests/chaos/limiters.py) admit, answers 429 (with each kind's headers) for the rest, and
@@ -15,6 +15,7 @@ prints one JSON line of counts (requests and 429s per bucket, first/last request
 bucket's first/last admitted request) and exits.
 """
 
+import argparse
 import json
 import sys
 import threading
@@ -79,7 +80,7 @@ class LimitingProxy:
 
 
 @contextmanager
-def serve(proxy: LimitingProxy) -> Iterator[str]:
+def serve(proxy: LimitingProxy, port: int = 0) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -101,7 +102,7 @@ def serve(proxy: LimitingProxy) -> Iterator[str]:
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -113,15 +114,20 @@ def serve(proxy: LimitingProxy) -> Iterator[str]:
 
 
 def main() -> None:
-    kind, read_per_minute, write_per_minute = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    upstream = sys.argv[4] if len(sys.argv) > 4 else None
+    parser = argparse.ArgumentParser(description="A loopback proxy with one limiter kind.")
+    parser.add_argument("kind")
+    parser.add_argument("read_per_minute", type=int)
+    parser.add_argument("write_per_minute", type=int)
+    parser.add_argument("upstream", nargs="?", default=None)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    args = parser.parse_args()
     start = time.time()
     limiters = {
-        "read": make_limiter(kind, read_per_minute, start=start),
-        "write": make_limiter(kind, write_per_minute, start=start),
+        "read": make_limiter(args.kind, args.read_per_minute, start=start),
+        "write": make_limiter(args.kind, args.write_per_minute, start=start),
     }
-    proxy = LimitingProxy(upstream, limiters)
-    with serve(proxy) as url:
+    proxy = LimitingProxy(args.upstream, limiters)
+    with serve(proxy, args.port) as url:
         print(url, flush=True)
         sys.stdin.read()  # until the benchmark closes it
     print(
