@@ -1,9 +1,10 @@
 """Fan-out planning, result collection (each version once), mode choice and crash re-runs."""
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -112,6 +113,16 @@ def test_a_subflow_that_raises_fails_only_its_chunk() -> None:
     assert isinstance(answers[0], ChunkResult)
 
 
+Fake = TypeVar("Fake", "_FakeServer", "_Workers")
+
+
+def _serve(monkeypatch: pytest.MonkeyPatch, fake: Fake) -> Fake:
+    """Make *fake* the Prefect server tasks.fanout talks to (its client and run_deployment)."""
+    monkeypatch.setattr(fanout_tasks, "run_deployment", fake.run_deployment)
+    monkeypatch.setattr(fanout_tasks, "get_client", lambda sync_client: nullcontext(fake))
+    return fake
+
+
 class _FakeServer:
     """Deployment runs whose final states are scripted per chunk, attempt by attempt."""
 
@@ -161,17 +172,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_FakeServer]:
             "c-2": [StateType.PENDING, StateType.COMPLETED],
         }
     )
-
-    class _Client:
-        def __enter__(self) -> _FakeServer:
-            return fake
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-    monkeypatch.setattr(fanout_tasks, "run_deployment", fake.run_deployment)
-    monkeypatch.setattr(fanout_tasks, "get_client", lambda sync_client: _Client())
-    yield fake
+    yield _serve(monkeypatch, fake)
 
 
 def test_crashed_runs_are_re_run_until_the_attempts_are_spent(server: _FakeServer) -> None:
@@ -246,18 +247,7 @@ class _Workers:
 
 
 def _workers(monkeypatch: pytest.MonkeyPatch, timeline: dict[str, tuple[int, int]]) -> _Workers:
-    fake = _Workers(timeline)
-
-    class _Client:
-        def __enter__(self) -> _Workers:
-            return fake
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-    monkeypatch.setattr(fanout_tasks, "run_deployment", fake.run_deployment)
-    monkeypatch.setattr(fanout_tasks, "get_client", lambda sync_client: _Client())
-    return fake
+    return _serve(monkeypatch, _Workers(timeline))
 
 
 PLAN = WorkerPlan(
