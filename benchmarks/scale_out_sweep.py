@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 import redis
 
@@ -210,12 +211,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         stack.callback(client.close)
         before = set(client.scan_iter())
         state = up(settings, environ=env)
+        stack_env = {**env, **stack_environment(settings, api=state.api_urls[0], base=env)}
         try:
-            os.environ.update(env)
-            os.environ.update(stack_environment(settings, api=state.api_urls[0], base=env))
             counts.reset()
             started = time.monotonic()
-            with _settings_from_environment():
+            # this process is the stack's client for the sweep, and itself again afterwards
+            with patch.dict(os.environ, stack_env), _settings_from_environment():
                 outcome = _sweep(settings, state, args)
             counts_report = _report(args, counts, scale, outcome)
             counts_report["wall"] = round(time.monotonic() - started, 1)
