@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from itertools import groupby
 from pathlib import Path
 
 from config.stack import StackSettings
@@ -135,18 +136,22 @@ def up(settings: StackSettings, *, environ: Mapping[str, str] = os.environ) -> S
 def _stop(
     records: list[ProcessRecord], timeout: float, *, sleep: Callable[[float], None] = time.sleep
 ) -> list[str]:
-    """SIGTERM each live recorded process group (workers first), SIGKILL what outlives `timeout`."""
+    """Stop the live recorded process groups role by role (workers, services, balancer,
+    servers): SIGTERM a role, wait until it ended, then the next, so a worker's last logs
+    and events still reach a server; SIGKILL what outlives `timeout` (one deadline for all)."""
     live = [r for r in sorted(records, key=lambda r: STOP_ORDER.get(r.role, 4)) if alive(r)]
-    for record in live:
-        os.killpg(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    reap()
-    while any(alive(r) for r in live) and time.monotonic() < deadline:
-        sleep(0.2)
+    for _, role in groupby(live, key=lambda r: STOP_ORDER.get(r.role, 4)):
+        group = list(role)
+        for record in group:
+            os.killpg(record.pid, signal.SIGTERM)
         reap()
-    for record in live:
-        if alive(record):
-            os.killpg(record.pid, signal.SIGKILL)
+        while any(alive(r) for r in group) and time.monotonic() < deadline:
+            sleep(0.2)
+            reap()
+        for record in group:
+            if alive(record):
+                os.killpg(record.pid, signal.SIGKILL)
     for record in live:
         child = CHILDREN.pop(record.pid, None)
         if child is not None:

@@ -1,7 +1,8 @@
 """`craflow stack restart`: a stopped recorded process starts again as `up` started it
 (command line, environment, log); the state file stays readable across versions.
 
-The "processes" are tiny Python children (no Prefect, no PostgreSQL, no Redis)."""
+`down` stops role by role. The "processes" are tiny Python children (no Prefect, no
+PostgreSQL, no Redis)."""
 
 import json
 import sys
@@ -141,3 +142,40 @@ def test_restart_command_without_a_stack_is_one_line(
         result.output.strip()
         == f"error: no stack started from {tmp_path}: `craflow stack up` first"
     )
+
+
+# a process that, on SIGTERM, appends its name to a file and ends; "ready" once it listens
+_ORDERLY = """
+import signal, sys
+def bye(*_):
+    with open(sys.argv[1], "a") as out:
+        out.write(sys.argv[2] + "\\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, bye)
+print("ready", flush=True)
+signal.pause()
+"""
+
+
+def test_down_stops_role_by_role_workers_first_servers_last(tmp_path: Path) -> None:
+    import subprocess
+
+    from craflow.stack.control import _stop
+    from craflow.stack.state import start_time
+
+    order = tmp_path / "order"
+    records = []
+    for role, name in [("server", "server-0"), ("worker", "worker-0"), ("services", "services")]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _ORDERLY, str(order), name],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        child.stdout.close()
+        CHILDREN[child.pid] = child
+        records.append(ProcessRecord(role, name, child.pid, start_time(child.pid), ""))
+    assert _stop(records, timeout=30) == ["worker-0", "services", "server-0"]
+    # each role had ended before the next got its SIGTERM
+    assert order.read_text().split() == ["worker-0", "services", "server-0"]
