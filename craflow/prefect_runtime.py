@@ -21,8 +21,11 @@ imported): Prefect picks one at random from 8000-8999 and checks it is free, but
 uvicorn binds it only seconds later; two processes that picked the same port both
 "start", the second one's server exits (address in use) while its health check is
 answered by the first one's, and the second process runs its flow on the other's API
-until that one stops ("Connection refused", seen in 1 of 6 runs of 8 at once). A port
-the kernel assigns (bind to port 0) is not handed to another process meanwhile.
+until that one stops ("Connection refused", seen in 1 of 6 runs of 8 at once). So the
+port is one the kernel assigns (bind to port 0), and as the kernel may hand the same
+free port to the next process before uvicorn has bound it (seen once in 8 at once), it
+is also written to the slot (`slot-N/port`), under a lock, and a port another live
+slot wrote is never taken (`pick_port`).
 `PREFECT_HOME` itself stays shared: persisted results and cache records (what
 makes a rerun skip a finished upload) live there, not in the database.
 
@@ -34,7 +37,7 @@ Import cost: the standard library only.
 import fcntl
 import os
 import socket
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -126,8 +129,47 @@ def _quiet_shutdown(env: MutableMapping[str, str], home: Path) -> None:
         env["PREFECT_LOGGING_SETTINGS_PATH"] = str(config)
 
 
+def _kernel_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _held_elsewhere(slot: Path) -> bool:
+    """True while another process holds *slot* (its flock cannot be taken)."""
+    try:
+        with (slot / "lock").open("ab") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    return False
+
+
+def pick_port(mine: Path, new_port: Callable[[], int] = _kernel_port) -> int:
+    """A port for the server of slot *mine*: one *new_port* gives that no other live slot
+    of the same home has written (under the home's lock), written to `mine/port`."""
+    root = mine.parent
+    with (root / "ports.lock").open("ab") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # one process picks at a time
+        taken: set[int] = set()
+        for slot in root.glob("slot-*"):
+            try:
+                port = int((slot / "port").read_text(encoding="ascii"))
+            except (OSError, ValueError):
+                continue
+            if slot != mine and _held_elsewhere(slot):
+                taken.add(port)
+        port = new_port()
+        for _ in range(100):
+            if port not in taken:
+                break
+            port = new_port()
+        (mine / "port").write_text(str(port), encoding="ascii")
+    return port
+
+
 def pin_ephemeral_port() -> int | None:
-    """Give the ephemeral server of this process a port the kernel assigned; the port
+    """Give the ephemeral server of this process its own port (`pick_port`); the port
     (None: no slot claimed here, or Prefect's default server is already chosen).
 
     Prefect keeps its default ephemeral server as `SubprocessASGIServer._instances[None]`
@@ -139,9 +181,7 @@ def pin_ephemeral_port() -> int | None:
 
     if None in SubprocessASGIServer._instances:
         return None
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = pick_port(Path(_held[0].name).parent)
     SubprocessASGIServer._instances[None] = SubprocessASGIServer(port=port)
     return port
 

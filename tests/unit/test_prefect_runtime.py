@@ -1,7 +1,7 @@
 """craflow/prefect_runtime.py: one ephemeral Prefect database per process; the user wins."""
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -12,6 +12,7 @@ from craflow.prefect_runtime import (
     SLOTS_FOLDER,
     claim_slot,
     configure_ephemeral_prefect,
+    pick_port,
     pin_ephemeral_port,
     release_slots,
 )
@@ -152,3 +153,29 @@ def test_a_claimed_slot_pins_a_port_the_kernel_assigned(
 def test_without_a_slot_prefect_chooses(no_default_server: dict[Any, Any]) -> None:
     assert pin_ephemeral_port() is None
     assert no_default_server == {}
+
+
+def _ports(*ports: int) -> Callable[[], int]:
+    """What the kernel hands out, in turn."""
+    queue = list(ports)
+    return lambda: queue.pop(0)
+
+
+def test_a_port_another_live_slot_holds_is_never_picked(tmp_path: Path) -> None:
+    # the kernel may give the next process a port whose server has not bound it yet
+    (tmp_path / "slot-0").mkdir()
+    (tmp_path / "slot-0" / "port").write_text("41000")
+    mine = tmp_path / "slot-1"
+    mine.mkdir()
+    with (tmp_path / "slot-0" / "lock").open("ab") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # slot-0's process lives
+        assert pick_port(mine, _ports(41000, 41002)) == 41002
+    assert (mine / "port").read_text() == "41002"
+
+
+def test_the_port_of_a_slot_whose_process_ended_is_free_again(tmp_path: Path) -> None:
+    (tmp_path / "slot-0").mkdir()
+    (tmp_path / "slot-0" / "port").write_text("41000")
+    mine = tmp_path / "slot-1"
+    mine.mkdir()
+    assert pick_port(mine, _ports(41000)) == 41000
