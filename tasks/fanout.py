@@ -190,23 +190,23 @@ def run_on_workers(
     With *here*, this process checks chunks itself, one at a time, taking their runs
     before a worker does, until the first worker's run has begun: the API budget is
     not left idle while the workers' processes start."""
-    mine: dict[Future[ChunkResult], tuple[UUID, SweepChunk]] = {}
+    mine: tuple[UUID, SweepChunk, Future[ChunkResult]] | None = None  # the chunk checked here
     with get_client(sync_client=True) as client, ThreadPoolExecutor(max_workers=1) as pool:
         runs = ChunkRuns(client, plan, now)
         for chunk in chunks:
             runs.start(chunk)
-        while runs.running or mine:
-            if here is not None and not runs.begun and not mine:
+        while runs.running or mine is not None:
+            if here is not None and not runs.begun and mine is None:
                 taken = runs.take()
                 if taken is not None:
-                    job = pool.submit(contextvars.copy_context().run, here, taken[1])
-                    mine[job] = taken
-            if mine:  # until the next read, or sooner when the chunk here is done
-                wait(mine, timeout=plan.poll_seconds)
+                    mine = (*taken, pool.submit(contextvars.copy_context().run, here, taken[1]))
+            if mine is not None:  # until the next read, or sooner when the chunk here is done
+                wait([mine[2]], timeout=plan.poll_seconds)
+                if mine[2].done():
+                    runs.finish_here(*mine)
+                    mine = None
             elif runs.running:
                 sleep(plan.poll_seconds)
-            for future in [f for f in mine if f.done()]:
-                runs.finish_here(*mine.pop(future), future)
             if runs.running:
                 runs.poll()
     return runs.answers

@@ -21,6 +21,12 @@ BALANCER = [sys.executable, "-m", "craflow.stack.balancer"]
 #: the order `down` stops the roles in (clients first, servers last)
 STOP_ORDER = {"worker": 0, "services": 1, "balancer": 2, "server": 3}
 
+
+def stop_rank(record: ProcessRecord) -> int:
+    """Where *record*'s role comes in `STOP_ORDER` (an unknown role last)."""
+    return STOP_ORDER.get(record.role, len(STOP_ORDER))
+
+
 __all__ = ["StackError", "down", "status", "up"]
 
 
@@ -139,9 +145,9 @@ def _stop(
     """Stop the live recorded process groups role by role (workers, services, balancer,
     servers): SIGTERM a role, wait until it ended, then the next, so a worker's last logs
     and events still reach a server; SIGKILL what outlives `timeout` (one deadline for all)."""
-    live = [r for r in sorted(records, key=lambda r: STOP_ORDER.get(r.role, 4)) if alive(r)]
+    live = [r for r in sorted(records, key=stop_rank) if alive(r)]
     deadline = time.monotonic() + timeout
-    for _, role in groupby(live, key=lambda r: STOP_ORDER.get(r.role, 4)):
+    for _, role in groupby(live, key=stop_rank):
         group = list(role)
         for record in group:
             os.killpg(record.pid, signal.SIGTERM)

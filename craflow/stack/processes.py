@@ -51,8 +51,8 @@ def wait_healthy(urls: list[str], records: list[ProcessRecord], timeout: float) 
     pending = list(urls)
     while pending:
         reap()
-        if any(not alive(r) for r in records):
-            dead = next(r for r in records if not alive(r))
+        dead = next((r for r in records if not alive(r)), None)
+        if dead is not None:
             raise StackError(f"{dead.name} exited during start-up; see {dead.log}")
         try:
             if httpx.get(f"{pending[0]}/health", timeout=2.0).status_code == 200:

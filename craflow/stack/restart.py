@@ -17,7 +17,7 @@ from pathlib import Path
 
 from config.stack import StackSettings
 from craflow.stack import state as state_file
-from craflow.stack.control import STOP_ORDER
+from craflow.stack.control import stop_rank
 from craflow.stack.environment import environment_digest, stack_environment
 from craflow.stack.preflight import StackError
 from craflow.stack.processes import spawn, wait_healthy
@@ -38,7 +38,7 @@ def _chosen(current: StackState, names: Sequence[str]) -> list[ProcessRecord]:
         raise StackError(f"{', '.join(running)} is running: only stopped processes restart")
     chosen = [by_name[name] for name in names] or [r for r in current.processes if not alive(r)]
     # servers first, clients last: the reverse of the order `down` stops them in
-    return sorted(chosen, key=lambda r: -STOP_ORDER.get(r.role, 4))
+    return sorted(chosen, key=stop_rank, reverse=True)
 
 
 def _check_restartable(settings: StackSettings, record: ProcessRecord) -> None:
