@@ -70,6 +70,9 @@ def limiting_proxy(kind: str, args: argparse.Namespace, upstream: str | None) ->
     command += [str(int(args.read_per_second * 60)), str(int(args.write_per_second * 60))]
     command += [upstream] if upstream else []
     command += ["--port", str(args.proxy_port)]
+    if args.trace is not None:
+        args.trace.mkdir(parents=True, exist_ok=True)
+        command += ["--trace", str(args.trace / f"{kind}.jsonl")]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stdin is not None
     counts: dict = {"url": process.stdout.readline().strip()}
@@ -151,6 +154,9 @@ def main() -> None:
         help="measure the first sweep ever (no scan durations learned yet)",
     )
     parser.add_argument("--pacer", choices=("shared", "local"), default="shared")
+    parser.add_argument(
+        "--trace", type=Path, help="a folder: one KIND.jsonl per kind, every request the proxy saw"
+    )
     parser.add_argument("--requests-per-process", type=int, default=100)
     args = parser.parse_args()
     # one proxy address for every kind: the API URL, and so what craflow learned of it, stays

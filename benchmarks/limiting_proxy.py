@@ -48,6 +48,8 @@ class LimitingProxy:
         self.limited = 0
         self.first = self.last = 0.0
         self.spans: dict[str, list[float]] = {}  # bucket -> [first, last] admitted
+        # (time, bucket, method, path, status) of every request
+        self.trace: list[tuple[float, str, str, str, int]] = []
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
         now = time.time()
@@ -57,6 +59,7 @@ class LimitingProxy:
         with self.lock:
             self.first = self.first or now
             self.last = now
+            self.trace.append((now, bucket, method, path, 200 if allowed else 429))
             if not allowed:
                 self.limited += 1
                 self.requests[f"429-{bucket}"] += 1
@@ -120,6 +123,7 @@ def main() -> None:
     parser.add_argument("write_per_minute", type=int)
     parser.add_argument("upstream", nargs="?", default=None)
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--trace", type=Path, help="write every request (time, bucket, ...) here")
     args = parser.parse_args()
     start = time.time()
     limiters = {
@@ -130,6 +134,8 @@ def main() -> None:
     with serve(proxy, args.port) as url:
         print(url, flush=True)
         sys.stdin.read()  # until the benchmark closes it
+    if args.trace is not None:
+        args.trace.write_text("".join(json.dumps(row) + "\n" for row in proxy.trace))
     print(
         json.dumps(
             {

@@ -73,6 +73,7 @@ ACTIVE_SCAN_STATES = frozenset({"pending", "running"})
 _REAL_SLEEPS: tuple[Callable[[float], None], ...] = (time.sleep, interrupts.sleep)
 _LEAD_SECONDS = 0.3  # start dense polling this much before the earliest expected end
 _PROBE_SECONDS = 1.0  # a window this wide with a budget of one poll: probe its middle too
+_PROBE_SHORT = 0.2  # ... or, for a short scan, half its latest end, but at least this wide
 _COLD_PHASE = 1.0  # without history: the first wait is 1-2 steady periods (random phase)
 _APPROACH_STEADIES = 4.0  # further than this many steady periods from the window: approach
 _TOLERANCE = 0.01  # a planned poll this close to the current one is the current one
@@ -132,7 +133,10 @@ def poll_plan(expected: Expected, steady: float, immediate: bool = True) -> Iter
     start = max(0.0, expected.earliest - _LEAD_SECONDS)
     budget = max(1, math.floor(latest / steady) - (1 if immediate else 0))
     probe = (expected.earliest + latest) / 2.0
-    if budget == 1 and latest - expected.earliest > _PROBE_SECONDS and probe > _TOLERANCE:
+    # wider than 1 s, or than half the latest end (a short scan is noticed as soon, in
+    # proportion), or than half a steady period (a user who polls often wants it soon)
+    wide = min(_PROBE_SECONDS, max(_PROBE_SHORT, latest / 2.0), steady / 2.0)
+    if budget == 1 and latest - expected.earliest > wide and probe > _TOLERANCE:
         # a short scan whose window is still wide: one extra poll bisects it across runs
         yield probe
         yield latest
@@ -165,10 +169,13 @@ def poll_plan(expected: Expected, steady: float, immediate: bool = True) -> Iter
 
 def _late_polls(expected: Expected, steady: float, planned: int, last: float) -> Iterator[float]:
     """After the window: widen gradually back to the steady pace, never ahead of the budget."""
+    # a scan expected within one steady period that runs late: a few more reads at
+    # once (0.4, 0.8, 1.6 s ... apart) rather than the n-th read only at n steady periods
+    floor = steady if expected.latest >= steady else 0.0
     while True:
         planned += 1
         wait = min(steady, max(expected.dense_seconds, last - expected.latest))
-        last = max(last + wait, planned * steady)
+        last = max(last + wait, planned * floor)
         yield last
 
 

@@ -79,7 +79,8 @@ class SmoothBucket:
             raise ValueError("a smooth bucket needs 0 <= jitter_seconds <= max_jitter_seconds")
         self.limit = limit
         self.window_seconds = window_seconds
-        self.base_interval = window_seconds / limit * (1.0 + margin)
+        self.exact_interval = window_seconds / limit
+        self.base_interval = self.exact_interval * (1.0 + margin)
         # never more than half an interval: beyond that a 429 means a stricter server
         self._max_jitter = min(max_jitter_seconds, 0.5 * self.base_interval)
         self.jitter_seconds = min(jitter_seconds, self._max_jitter)
@@ -93,6 +94,7 @@ class SmoothBucket:
         self._next: float | None = None  # the earliest time the next request may go
         self._hold_until = float("-inf")
         self._slack_until = float("-inf")  # until then a late request does not delay the next
+        self._exact_until = float("-inf")  # until then the server has room: no margin needed
         self._cut_fraction = 1.0  # the pace right after the last cut, as a fraction
         self._cut_at = float("-inf")
         self._widened_at = float("-inf")
@@ -109,7 +111,14 @@ class SmoothBucket:
         return min(1.0, recovered, ceiling)
 
     def interval(self, now: float | None = None) -> float:
-        """Seconds between two requests now (the jitter allowance included)."""
+        """Seconds between two requests now: with margin and jitter allowance, or exactly
+        the configured spacing while the server says it has room for two more."""
+        now = self._clock() if now is None else now
+        if now < self._exact_until:
+            return self.exact_interval / self.fraction(now)
+        return self._margin_interval(now)
+
+    def _margin_interval(self, now: float) -> float:
         return self.base_interval / self.fraction(now) + self.jitter_seconds
 
     def acquire(self) -> float:
@@ -146,6 +155,9 @@ class SmoothBucket:
             now = self._clock()
             if remaining >= 1:  # the limiter counts and has room: a late slot may catch up
                 self._slack_until = now + self.window_seconds
+            # room for two more: an early arrival by some jitter cannot be refused, so the
+            # spacing needs no margin (one is kept spare for a request still in flight)
+            self._exact_until = now + self.window_seconds if remaining >= 2 else float("-inf")
             if reset is None:
                 return
             until = min(reset, now + self.window_seconds)  # never trust more than one window
@@ -156,9 +168,14 @@ class SmoothBucket:
             if remaining == 0:
                 self._hold_until = max(self._hold_until, until)
                 return
-            spread = (until - now) / (remaining + 1)  # the last one lands before the reset
-            if spread > self.interval(now):
-                self._next = max(self._next if self._next is not None else now, now + spread)
+            # the last one lands before the reset; counted from this thread's request (whose
+            # answer this is), not from its answer: a reply's latency is no reason to wait.
+            # Only a spread slower than the margin's pace counts (a reset rounded up to the
+            # second is not "few left"; running out early just holds until the reset).
+            sent = min(now, getattr(self._mine, "sent", now))
+            spread = (until - sent) / (remaining + 1)
+            if spread > self._margin_interval(now):
+                self._next = max(self._next if self._next is not None else now, sent + spread)
 
     def throttled(self, retry_after: float | None) -> None:
         """A 429: widen the jitter allowance, or hold `retry_after` seconds and slow down."""
@@ -166,6 +183,7 @@ class SmoothBucket:
             now = self._clock()
             sent = getattr(self._mine, "sent", None)
             self._granted = 0  # whatever the server said before, it is full now
+            self._exact_until = float("-inf")
             if retry_after is None:
                 self._slack_until = float("-inf")  # a limiter that says nothing: no catch-up
             stale = sent is not None and sent <= self._widened_at  # sent before a widening

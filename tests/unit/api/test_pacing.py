@@ -163,6 +163,51 @@ def test_no_burst_limiter_with_jittered_arrivals_learns_the_jitter(
     assert (clock.now - START) / bound <= 1.10
 
 
+class JitteredRoomServer(JitteredServer):
+    """A limiter that reports its room (window or GCRA), arrivals up to *jitter* s late."""
+
+    def __init__(self, clock: FakeClock, kind: str, per_minute: int, jitter: float) -> None:
+        super().__init__(clock, per_minute, jitter, seed=7)
+        # a fixed window's reset is rounded up to the second (0.6 s here), as servers do
+        self.limiter = make_limiter(kind, per_minute, start=START - 17.6)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        answer = super().__call__(request)
+        self.clock.now += 0.015  # the answer takes 15 ms to come back
+        return answer
+
+
+@pytest.mark.parametrize("kind", ["fixed-window", "sliding-window", "gcra-small-burst"])
+def test_a_server_with_room_gets_the_exact_rate_and_no_429(clock: FakeClock, kind: str) -> None:
+    """While the server says it has room for two more, no margin is spent: the bound, 0 x 429
+    (and a few left spread to the reset count from the request, not from its late answer)."""
+    per_minute, requests = 300, 600
+    server = JitteredRoomServer(clock, kind, per_minute, jitter=0.008)
+    with _client(clock, server, per_minute) as client:
+        for _ in range(requests):
+            client.get_product("p")
+    assert server.rejected == 0
+    bound = requests / (per_minute / 60.0)
+    # the margin (3 % + 2 ms) would make this 1.04; it is spent on the first spacing and
+    # at a fixed window's end (its last two), which also holds until the rounded-up reset
+    assert (clock.now - START) / bound <= 1.005
+
+
+def test_the_margin_returns_when_the_room_runs_low(clock: FakeClock) -> None:
+    bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.03)
+    assert bucket.interval() == pytest.approx(1.03)  # nothing known: the margin
+    bucket.observe(5, None)
+    assert bucket.interval() == pytest.approx(1.0)  # room for two more: exact
+    bucket.observe(1, None)
+    assert bucket.interval() == pytest.approx(1.03)  # one left: it may be another's
+    bucket.observe(5, None)
+    clock.now += 61.0
+    assert bucket.interval() == pytest.approx(1.03)  # what the server said is a window old
+    bucket.observe(5, None)
+    bucket.throttled(None)
+    assert bucket.interval() > 1.03  # a 429 ends it (and widens the allowance)
+
+
 def test_no_burst_after_an_idle_spell(clock: FakeClock) -> None:
     bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
     clock.now += 3600
@@ -179,6 +224,11 @@ def test_remaining_zero_holds_until_reset_and_few_left_are_spread(clock: FakeClo
     bucket.observe(1, clock.now + 10.0)  # someone else spends the key: spread what is left
     bucket.acquire()
     assert clock.sleeps[-1] == pytest.approx(5.0)
+    sent = clock.now
+    clock.now += 0.5  # the answer comes 0.5 s later: spread from the request, not the answer
+    bucket.observe(1, sent + 10.0)
+    bucket.acquire()
+    assert clock.now - sent == pytest.approx(5.0)
 
 
 def test_one_pacer_per_url_and_key_across_the_process() -> None:

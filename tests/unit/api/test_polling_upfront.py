@@ -127,6 +127,31 @@ def test_repeated_scans_known_up_front_converge_within_the_budget(
             assert reads / waited <= 0.55, (phase, rates)  # 0.50 over 100 scans
 
 
+@pytest.mark.parametrize("seconds", [0.2, 0.5, 1.0])
+def test_a_short_scan_is_noticed_in_proportion_to_its_length(
+    tmp_path: Path, seconds: float
+) -> None:
+    """Under one steady period: the window is probed until it is about half the scan's
+    length wide (a sweep's last version waits on it), at about one read per wait."""
+    poller = ScanPoller(ScanHistory(tmp_path), API, 2.0)
+    runs = [_wait(poller, seconds, component_count=40) for _ in range(40)]
+    latencies = [result.elapsed - seconds for result, _ in runs[10:]]
+    reads = [result.polls for result, _ in runs[10:]]
+    assert statistics.median(latencies) <= max(0.2, 0.5 * seconds), latencies
+    assert statistics.mean(reads) <= 1.25, reads
+
+
+def test_a_short_scan_that_runs_late_is_read_again_soon(tmp_path: Path) -> None:
+    """Learned at 0.2 s, this one takes 0.9 s: read again within the second, not at the
+    n-th steady period (the budget rule of longer scans)."""
+    poller = ScanPoller(ScanHistory(tmp_path), API, 2.0)
+    for _ in range(20):
+        _wait(poller, 0.2, component_count=40)
+    result, scan = _wait(poller, 0.9, component_count=40)
+    assert result.elapsed - 0.9 <= 0.5, scan.reads
+    assert result.polls <= 4
+
+
 @pytest.mark.parametrize(("learned", "now"), [(8.0, 40.0), (40.0, 8.0), (2.0, 8.0), (120.0, 2.0)])
 def test_a_slower_or_faster_scan_is_still_noticed_within_the_budget(
     tmp_path: Path, learned: float, now: float
