@@ -54,6 +54,7 @@ from craflow.api.ratelimit import (
     BucketPacer,
     NoPacing,
     Pacer,
+    SendAwarePacer,
     TokenBucket,
     bucket_for,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "SbomSummary",
     "ScanInfo",
     "ScanTrigger",
+    "SendAwarePacer",
     "ServerError",
     "ServerUnresponsiveError",
     "SmoothBucket",

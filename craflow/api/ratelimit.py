@@ -165,6 +165,14 @@ class AdaptivePacer(Pacer, Protocol):
     def throttled(self, bucket: str, retry_after: float | None) -> None: ...
 
 
+@runtime_checkable
+class SendAwarePacer(Pacer, Protocol):
+    """A `Pacer` that also hears when a request it let through is written to the socket
+    (the client calls `sent` from httpcore's trace of that moment)."""
+
+    def sent(self, bucket: str) -> None: ...
+
+
 class BucketPacer:
     """The client's default `Pacer`: one `SmoothBucket` per contract bucket (see smooth.py)."""
 
@@ -215,6 +223,9 @@ class BucketPacer:
             remaining = None
         reset = reset_at(headers.get("x-ratelimit-reset"), now=self._clock())
         self.buckets[bucket].observe(remaining, reset)
+
+    def sent(self, bucket: str) -> None:
+        self.buckets[bucket].sent()
 
     def throttled(self, bucket: str, retry_after: float | None) -> None:
         self.buckets[bucket].throttled(retry_after)

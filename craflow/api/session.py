@@ -28,7 +28,7 @@ from craflow.api.errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from craflow.api.ratelimit import AdaptivePacer, Pacer, bucket_for
+from craflow.api.ratelimit import AdaptivePacer, Pacer, SendAwarePacer, bucket_for
 from craflow.api.retry import Failure, Outcome, retry_delay, retry_reason, server_wait
 
 logger = logging.getLogger("craflow.api")
@@ -160,6 +160,7 @@ class ApiSession:
                     upload=upload,
                     headers=headers,
                     stream=stream,
+                    bucket=bucket,
                 )
                 self._last_answer = self._clock()
                 self._pacer.observe(bucket, response.headers)
@@ -245,6 +246,7 @@ class ApiSession:
         upload: Upload | None,
         headers: dict[str, str],
         stream: bool = False,
+        bucket: str | None = None,
     ) -> httpx.Response:
         if upload is None:
             # a small JSON call gets a short read timeout; a download is timed by progress
@@ -252,12 +254,24 @@ class ApiSession:
             request = self._client.build_request(
                 method, path, params=params, json=json_body, headers=headers, timeout=timeout
             )
-            return self._client.send(request, stream=True)
+            return self._client.send(self._traced(request, bucket), stream=True)
         with upload.files() as files:
             request = self._client.build_request(
                 method, path, params=params, data=dict(upload.fields), files=files, headers=headers
             )
-            return self._client.send(request, stream=True)
+            return self._client.send(self._traced(request, bucket), stream=True)
+
+    def _traced(self, request: httpx.Request, bucket: str | None) -> httpx.Request:
+        """Tell a send-aware pacer the moment the request is written to the socket."""
+        pacer = self._pacer
+        if bucket is not None and isinstance(pacer, SendAwarePacer):
+
+            def trace(event: str, info: Mapping[str, Any]) -> None:
+                if event == "http11.send_request_headers.started":
+                    pacer.sent(bucket)
+
+            request.extensions["trace"] = trace
+        return request
 
     def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
         limit = self._settings.error_body_max_bytes

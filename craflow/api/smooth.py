@@ -140,6 +140,16 @@ class SmoothBucket:
                 self._sleep(slot - now)  # re-checked after: a 429 meanwhile may hold longer
                 waited += slot - now
 
+    def sent(self) -> None:
+        """A request this bucket let through has just been written to the socket: unless
+        the server tells of slack, the next slot counts from now. A thread held up between
+        the turnstile and the socket (the interpreter lock, a busy core: up to 6 ms
+        measured) then delays the next request instead of arriving that much closer to it."""
+        with self._lock:
+            now = self._clock()
+            if self._next is not None and now >= self._slack_until:
+                self._next = max(self._next, now + self.interval(now))
+
     def _spend_grant(self, now: float) -> bool:
         """Take one request of the room the server told of (caller holds the lock)."""
         if now < self._hold_until or now >= self._granted_until or self._granted < 2:

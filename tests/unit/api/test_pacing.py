@@ -208,6 +208,60 @@ def test_the_margin_returns_when_the_room_runs_low(clock: FakeClock) -> None:
     assert bucket.interval() > 1.03  # a 429 ends it (and widens the allowance)
 
 
+class LateToTheSocket(httpx.BaseTransport):
+    """Each request reaches the socket 0-6 ms after the pacer let it go (the interpreter
+    lock, a busy core: what was measured on loopback), and the limiter stamps it then."""
+
+    def __init__(self, clock: FakeClock, server: LimitedServer) -> None:
+        self.clock = clock
+        self.server = server
+        self.random = random.Random(5)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.clock.now += self.random.uniform(0.0, 0.006)
+        trace = request.extensions.get("trace")
+        if trace is not None:
+            trace("http11.send_request_headers.started", {})
+        return self.server(request)
+
+
+def test_spacing_counts_from_the_socket_write_not_the_turnstile(clock: FakeClock) -> None:
+    """No margin, no allowance, a limiter without burst: requests held up on their way to
+    the socket still arrive one full spacing apart, so none is refused."""
+    per_minute = 1500
+    server = LimitedServer(clock, "token-bucket-no-burst", per_minute)
+    rates = RateLimitSettings(
+        read_per_minute=per_minute, safety_margin=0.0, jitter_allowance_seconds=0.0
+    )
+    with CraEvidenceClient(
+        ApiSettings(url="https://cra.test", api_key=API_KEY, run_deadline_seconds=86400),
+        rates=rates,
+        transport=LateToTheSocket(clock, server),
+        clock=clock,
+        sleep=clock.sleep,
+    ) as client:
+        for _ in range(200):
+            client.get_product("p")
+    assert server.rejected == 0
+    assert server.accepted == 200
+
+
+def test_a_late_socket_write_moves_the_next_slot(clock: FakeClock) -> None:
+    bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
+    bucket.acquire()
+    clock.now += 0.006  # held up on the way to the socket
+    written = clock.now
+    bucket.sent()
+    bucket.acquire()
+    assert clock.now - written == pytest.approx(1.0)
+    bucket.observe(5, None)  # a server with room: the plan rules, a late write is caught up
+    planned = clock.now + 1.0
+    clock.now += 0.006
+    bucket.sent()
+    bucket.acquire()
+    assert clock.now - planned == pytest.approx(0.0, abs=1e-6)
+
+
 def test_no_burst_after_an_idle_spell(clock: FakeClock) -> None:
     bucket = SmoothBucket(60, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
     clock.now += 3600
