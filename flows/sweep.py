@@ -40,6 +40,7 @@ from config.deploy import DeploySettings
 from config.evidence import EvidenceSettings
 from config.release import ReleaseSettings
 from config.sweep import SweepSettings
+from craflow.api import scan_history
 from craflow.budget import under_worker
 from craflow.evidence.uri import Location
 from craflow.release.request import SweepRequest
@@ -118,6 +119,7 @@ def _check_all(
                 errors[target.key] = describe_failure(exc)
             if isinstance(progress, UUID):
                 update_progress_artifact(progress, 100.0 * done / len(futures))
+    scan_history.flush_all()  # the waits wrote behind: what the last ones learned is kept now
     return snapshots, errors
 
 

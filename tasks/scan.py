@@ -8,7 +8,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from pydantic import BaseModel, ConfigDict
 
 from config.api import PollSettings
-from craflow.api import CraStatus
+from craflow.api import CraStatus, scan_history
 from craflow.api.polling import (
     ACTIVE_SCAN_STATES,
     TERMINAL_SCAN_STATES,
@@ -99,6 +99,7 @@ def wait_for_scan(
         version_id=version_id if under_way else None,
         component_count=component_count if under_way else None,
     )
+    scan_history.flush_all()  # the release's one wait: what it learned is kept now
     return ScanWait(
         status=result.value, done=result.done, polls=result.polls, elapsed_seconds=result.elapsed
     )

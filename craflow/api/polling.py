@@ -334,6 +334,7 @@ class ScanPoller:
         )
         if history is not None and scopes:
             self._learn(history, result, scopes[0], upfront is not None, version_id)
+            history.maybe_flush()  # the files are written behind: at most every few seconds
         return result
 
     def _learn(

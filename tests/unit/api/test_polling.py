@@ -202,6 +202,7 @@ def test_history_is_durable_bounded_and_survives_a_corrupt_file(tmp_path: Path) 
     assert history.expected("s") is None
     for after, by in itertools.islice(itertools.cycle([(4.6, 5.0), (5.6, 6.0)]), 30):
         history.record("s", after, by)
+    history.flush()  # written behind: until then a file written over it gets ours on top
     again = ScanHistory(tmp_path)
     assert len(again.spans("s")) == 20
     # 5 s and 6 s scans: the intervals do not overlap, so from the smallest to the
@@ -271,6 +272,7 @@ def test_old_files_of_plain_durations_still_load(tmp_path: Path) -> None:
     assert history.expected("b") == Expected(earliest=285.0, latest=318.15)
     assert _window(history.expected("c")) == pytest.approx((7.7, 8.5))  # they overlap
     history.record("a", 3.9, 4.2)  # the old entry is kept, as the interval it stands for
+    history.flush()
     assert ScanHistory(tmp_path).spans("a") == [(3.5, 4.5), (3.9, 4.2)]
     junk = [4.0, True, None, "5", [1.0], [3.0, 2.0], [-1.0, 2.0], [1.0, 1e9], [False, 2.0]]
     history.path.write_text(json.dumps({"a": junk, "b": "x", "c": [[3.8, 4.2]]}))

@@ -191,6 +191,7 @@ def test_version_scopes_are_bounded_and_survive_a_corrupt_file(
         history.remember(version, SMALL)
     history.remember("v1", LARGE)  # the most recent again, with its new scope
     history.remember("v4", SMALL)  # the oldest (v2) goes
+    history.flush()  # written behind
     assert json.loads(history.scopes_path.read_text()) == {"v3": SMALL, "v1": LARGE, "v4": SMALL}
     history.scopes_path.write_text("{not json")
     assert history.scope_of("v1") is None

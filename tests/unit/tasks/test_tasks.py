@@ -14,6 +14,7 @@ from craflow.api import (
     RateLimitedError,
     Sbom,
     ServerError,
+    scan_history,
 )
 from craflow.release.errors import ReleaseInputError
 from craflow.release.polling import PollResult, PollSchedule
@@ -241,3 +242,15 @@ def test_wait_for_scan_names_the_scope_up_front_only_for_a_scan_under_way(
     wait_for_scan.fn("v1", PollSchedule(), None, scan_state=state, component_count=40)
     expected = ("v1", 40) if upfront else (None, None)
     assert (poller.kwargs["version_id"], poller.kwargs["component_count"]) == expected
+
+
+def test_wait_for_scan_keeps_what_the_wait_learned(
+    fake_client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan history is written behind; the release's wait is where its run ends."""
+    flushed: list[bool] = []
+    monkeypatch.setattr(scan_history, "flush_all", lambda: flushed.append(True))
+    monkeypatch.setattr("tasks.scan.scan_poller", lambda settings, client: _RecordingPoller())
+    fake_client.statuses = [CraStatus(scan_state="completed")]
+    wait_for_scan.fn("v1", PollSchedule(), None)
+    assert flushed == [True]
