@@ -19,7 +19,10 @@ kept spare for a request another client has in flight). A limiter that sends no 
 header (nginx) never grants anything, so it still gets the even pace. The spacing is
 the configured interval times `1 + margin`, plus an absolute *jitter allowance*
 (milliseconds) for the variance between leaving the pacer and reaching the server's
-clock.
+clock; while the server's last `X-RateLimit-Remaining` (within a window) was 2 or more,
+it is exactly the configured interval (an early arrival cannot be refused then). The
+next slot counts from the socket write when the client reports it (`sent`), not from
+leaving the turnstile.
 
 It learns from the server:
 
@@ -135,7 +138,7 @@ class SmoothBucket:
                         # counted from when it really goes, unless the server tells of slack
                         start = slot if now < self._slack_until else now
                         self._next = start + self.interval(now)
-                        self._mine.sent = now  # the thread's last request: its 429 is judged by it
+                        self._mine.let_go = now  # the thread's last request: its 429 is judged by it
                         return waited
                 self._sleep(slot - now)  # re-checked after: a 429 meanwhile may hold longer
                 waited += slot - now
@@ -182,7 +185,7 @@ class SmoothBucket:
             # answer this is), not from its answer: a reply's latency is no reason to wait.
             # Only a spread slower than the margin's pace counts (a reset rounded up to the
             # second is not "few left"; running out early just holds until the reset).
-            sent = min(now, getattr(self._mine, "sent", now))
+            sent = min(now, getattr(self._mine, "let_go", now))
             spread = (until - sent) / (remaining + 1)
             if spread > self._margin_interval(now):
                 self._next = max(self._next if self._next is not None else now, sent + spread)
@@ -191,7 +194,7 @@ class SmoothBucket:
         """A 429: widen the jitter allowance, or hold `retry_after` seconds and slow down."""
         with self._lock:
             now = self._clock()
-            sent = getattr(self._mine, "sent", None)
+            sent = getattr(self._mine, "let_go", None)
             self._granted = 0  # whatever the server said before, it is full now
             self._exact_until = float("-inf")
             if retry_after is None:
