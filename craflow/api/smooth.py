@@ -138,7 +138,7 @@ class SmoothBucket:
                         # counted from when it really goes, unless the server tells of slack
                         start = slot if now < self._slack_until else now
                         self._next = start + self.interval(now)
-                        self._mine.let_go = now  # the thread's last request: its 429 is judged by it
+                        self._mine.let_go = now  # its 429, if any, is judged by this
                         return waited
                 self._sleep(slot - now)  # re-checked after: a 429 meanwhile may hold longer
                 waited += slot - now
