@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from craflow.api import CraStatus, scan_history
-from craflow.api.polling import PollResult, PollSchedule, ScanHistory, ScanPoller
+from craflow.api.polling import PollResult, ScanHistory, ScanPoller
 from tests.unit.api.conftest import FakeClock
+from tests.unit.api.test_polling_upfront import _wait as wait_on_scan
 
 API = "https://cra.test/api/v1"
 SMALL = f"{API}|c16"  # 40 components
@@ -49,22 +50,8 @@ def _another_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _wait(history: ScanHistory, version_id: str) -> PollResult[CraStatus]:
     """One wait on an 8 s scan of 40 components, in virtual time, learning."""
-    clock = FakeClock()
-    end = clock.now + 8.0
-
-    def fetch() -> CraStatus:
-        state = "completed" if clock.now >= end else "running"
-        return CraStatus.model_validate({"scan_state": state, "sbom": {"component_count": 40}})
-
-    return ScanPoller(history, API, 2.0).wait(
-        fetch,
-        PollSchedule(initial=0.5, cap=2.0, deadline=900),
-        clock=clock,
-        sleep=clock.sleep,
-        rand=lambda: 0.5,
-        learn_in_virtual_time=True,
-        version_id=version_id,
-    )
+    result, _ = wait_on_scan(ScanPoller(history, API, 2.0), 8.0, version_id=version_id)
+    return result
 
 
 def _file(path: Path) -> dict[str, Any]:
