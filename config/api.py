@@ -270,7 +270,8 @@ class RateLimitSettings(CraflowSettings):
         le=0.5,
         description=(
             "Space requests this fraction wider than the configured rate allows, so network "
-            "jitter cannot bring two closer than a strict limiter accepts."
+            "jitter cannot bring two closer than a strict limiter accepts (not while the "
+            "server's X-RateLimit-Remaining says it has room for two more)."
         ),
     )
     jitter_allowance_seconds: float = Field(
